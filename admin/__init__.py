@@ -1,0 +1,1 @@
+"""The staff admin panel (server-rendered Jinja2)."""

@@ -1,0 +1,1 @@
+"""The admin pages, one module per area; each registers its routes on `admin.blueprint.bp`."""

@@ -1,0 +1,311 @@
+"""The conversation engine: takes a subject's message, advances their flow, says what to reply.
+
+Commands work at every step: 返回 goes back one question, 取消 / 退出 end the flow,
+继续 picks a paused flow up again. A flow left idle past its `idle_timeout` is paused,
+not lost: the next message says so (and is otherwise handled as usual), and 继续 within
+the flow's `resume_window` carries on with the answers given so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from app.conversation.flows import (
+    Abort,
+    Flow,
+    FlowContext,
+    Invalid,
+    Step,
+    get_flow,
+    normalise_text,
+)
+from app.conversation.store import ACTIVE, PAUSED, Busy, ConversationState, ConversationStore
+
+__all__ = ["BACK_WORDS", "CANCEL_WORDS", "RESUME_WORDS", "ConversationEngine", "Outcome"]
+
+logger = logging.getLogger("qiyun.conversation")
+
+BACK_WORDS = frozenset({"返回", "上一步"})
+CANCEL_WORDS = frozenset({"取消", "退出"})
+RESUME_WORDS = frozenset({"继续"})
+
+# Outcome statuses.
+STARTED, ASKED, INVALID, COMPLETED, CANCELLED, ABORTED, PAUSED_NOW, RESUMED, BUSY = (
+    "started", "asked", "invalid", "completed", "cancelled", "aborted", "paused", "resumed", "busy",
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine did with a message.
+
+    `reply` is the text to send. `consumed` is False when the message was not an
+    answer (a paused flow's notice): the caller handles the message as usual and
+    sends `reply` along with its own answer.
+    """
+
+    reply: str
+    status: str
+    flow: str
+    consumed: bool = True
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (COMPLETED, CANCELLED, ABORTED)
+
+
+class ConversationEngine:
+    """Runs flows for subjects; stateless itself, so any process may build one per message."""
+
+    def __init__(self, *, redis: Redis, clock: Callable[[], float] = time.time, prefix: str = "qiyun:conv") -> None:
+        self.store = ConversationStore(redis, prefix=prefix)
+        self.clock = clock
+
+    # -- queries ----------------------------------------------------------------
+
+    async def current(self, *, subject: str) -> ConversationState | None:
+        """The subject's conversation (active or paused), if any."""
+        return await self.store.load(subject)
+
+    # -- starting and ending ------------------------------------------------------
+
+    async def start(
+        self,
+        *,
+        subject: str,
+        flow: str,
+        data: Mapping[str, Any] | None = None,
+        prefill: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Begin `flow` for `subject`, replacing any conversation in progress.
+
+        `prefill` answers steps in advance (e.g. a credit code from an invitation QR
+        code): the flow opens at the first step without an answer.
+        """
+        definition = _require(flow)
+        now = self.clock()
+        answers = dict(prefill or {})
+        state = ConversationState(
+            subject=subject, flow=flow, step="", answers=answers, data=dict(data or {}), started_at=now, updated_at=now
+        )
+        first = _next_step(definition, state, after=None)
+        if first is None:
+            raise ValueError(f"flow {flow!r}: every step is already answered")
+        state.step = first.key
+        try:
+            async with self.store.locked(subject):
+                await self._save(definition, state)
+        except Busy:
+            return Outcome(_busy_text(), BUSY, flow)
+        intro = f"{definition.intro}\n\n" if definition.intro else ""
+        return Outcome(intro + self._ask(definition, state, first), STARTED, flow)
+
+    async def cancel(self, *, subject: str) -> bool:
+        """End the subject's conversation without a message (e.g. on unsubscribe)."""
+        existed = await self.store.load(subject) is not None
+        await self.store.delete(subject)
+        return existed
+
+    # -- the message loop -----------------------------------------------------------
+
+    async def handle(self, *, subject: str, text: str, deps: Any = None) -> Outcome | None:
+        """Apply a text message to the subject's conversation.
+
+        None means the subject is in no conversation this message belongs to: the
+        caller handles it as usual.
+        """
+        state = await self.store.load(subject)
+        if state is None:
+            return None
+        try:
+            async with self.store.locked(subject):
+                state = await self.store.load(subject)  # may have moved while we waited
+                if state is None:
+                    return None
+                return await self._handle_locked(state, text, deps)
+        except Busy:
+            return Outcome(_busy_text(), BUSY, state.flow)
+
+    async def _handle_locked(self, state: ConversationState, text: str, deps: Any) -> Outcome | None:
+        definition = get_flow(state.flow)
+        if definition is None or state.step not in {s.key for s in definition.steps}:
+            # The flow was removed or changed shape since: drop the stranded state.
+            logger.warning("dropping conversation of unknown flow/step %s/%s", state.flow, state.step)
+            await self.store.delete(state.subject)
+            return None
+        word = normalise_text(text)
+        now = self.clock()
+
+        if state.status == PAUSED:
+            if word in RESUME_WORDS:
+                return await self._resume(definition, state)
+            if word in CANCEL_WORDS:
+                await self.store.delete(state.subject)
+                return Outcome(f"已取消「{definition.title}」。", CANCELLED, state.flow)
+            return None
+
+        if now - state.updated_at > definition.idle_timeout.total_seconds():
+            if word in RESUME_WORDS:
+                return await self._resume(definition, state)
+            state.status = PAUSED
+            await self._save(definition, state)
+            return Outcome(_paused_text(definition), PAUSED_NOW, state.flow, consumed=False)
+
+        if word in CANCEL_WORDS:
+            await self.store.delete(state.subject)
+            return Outcome(f"已退出「{definition.title}」，需要时可以随时重新开始。", CANCELLED, state.flow)
+        step = definition.step(state.step)
+        if word in BACK_WORDS:
+            return await self._back(definition, state, step)
+        if word in RESUME_WORDS:
+            await self._save(definition, state)
+            return Outcome(self._ask(definition, state, step), ASKED, state.flow)
+        return await self._answer(definition, state, step, text, deps)
+
+    async def _answer(self, definition: Flow, state: ConversationState, step: Step, text: str, deps: Any) -> Outcome:
+        try:
+            value = await step.read(text, state.answers)
+        except Invalid as invalid:
+            return await self._reask(definition, state, step, invalid.reason)
+        state.attempts.pop(step.key, None)
+
+        if step.confirm:
+            if value == "yes":
+                return await self._complete(definition, state, deps)
+            # 修改: start over with a clean form (prefilled answers included).
+            state.answers.clear()
+            first = _next_step(definition, state, after=None)
+            assert first is not None
+            state.step = first.key
+            await self._save(definition, state)
+            return Outcome("好的，我们重新填写。\n\n" + self._ask(definition, state, first), ASKED, state.flow)
+
+        state.answers[step.key] = value
+        following = _next_step(definition, state, after=step.key)
+        if following is None:
+            return await self._complete(definition, state, deps)
+        state.step = following.key
+        await self._save(definition, state)
+        return Outcome(self._ask(definition, state, following), ASKED, state.flow)
+
+    async def _complete(self, definition: Flow, state: ConversationState, deps: Any) -> Outcome:
+        ctx = FlowContext(subject=state.subject, data=state.data, deps=deps)
+        answers = {key: value for key, value in state.answers.items()}
+        try:
+            message = await definition.complete(answers, ctx)
+        except Invalid as invalid:
+            target = definition.step(invalid.step) if invalid.step else definition.step(state.step)
+            state.step = target.key
+            return await self._reask(definition, state, target, invalid.reason, count=invalid.step is None)
+        except Abort as abort:
+            await self.store.delete(state.subject)
+            return Outcome(abort.message, ABORTED, state.flow)
+        await self.store.delete(state.subject)
+        return Outcome(message, COMPLETED, state.flow)
+
+    async def _reask(
+        self, definition: Flow, state: ConversationState, step: Step, reason: str, *, count: bool = True
+    ) -> Outcome:
+        tries = state.attempts.get(step.key, 0) + (1 if count else 0)
+        if step.max_attempts is not None and tries >= step.max_attempts:
+            await self.store.delete(state.subject)
+            return Outcome(
+                f"{reason}\n输入错误次数较多，已退出「{definition.title}」。请核对信息后再重新开始。",
+                ABORTED,
+                state.flow,
+            )
+        state.attempts[step.key] = tries
+        remaining = ""
+        if step.max_attempts is not None and count:
+            remaining = f"（还可尝试{step.max_attempts - tries}次）"
+        await self._save(definition, state)
+        return Outcome(f"{reason}{remaining}\n\n{self._ask(definition, state, step)}", INVALID, state.flow)
+
+    async def _back(self, definition: Flow, state: ConversationState, step: Step) -> Outcome:
+        previous = _previous_step(definition, state, before=step.key)
+        if previous is None:
+            await self._save(definition, state)
+            return Outcome("已经是第一步了。\n\n" + self._ask(definition, state, step), ASKED, state.flow)
+        state.step = previous.key
+        await self._save(definition, state)
+        return Outcome(self._ask(definition, state, previous), ASKED, state.flow)
+
+    async def _resume(self, definition: Flow, state: ConversationState) -> Outcome:
+        state.status = ACTIVE
+        await self._save(definition, state)
+        summary = definition.summary(state.answers)
+        kept = f"已填写的内容：\n{summary}\n\n" if summary else ""
+        step = definition.step(state.step)
+        return Outcome(
+            f"好的，我们继续「{definition.title}」。\n{kept}{self._ask(definition, state, step)}", RESUMED, state.flow
+        )
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _ask(self, definition: Flow, state: ConversationState, step: Step) -> str:
+        total = sum(1 for s in definition.steps if s.applies(state.answers))
+        position = 1 + sum(
+            1 for s in definition.steps[: definition.index(step.key)] if s.applies(state.answers)
+        )
+        has_previous = _previous_step(definition, state, before=step.key) is not None
+        hint = "回复“返回”修改上一步，“取消”退出" if has_previous else "回复“取消”可退出"
+        current = state.answers.get(step.key)
+        already = ""
+        if current is not None and not step.confirm:
+            already = f"\n（上次填写：{definition.describe(step, current)}）"
+        return f"【{definition.title} {position}/{total}】\n{step.text(state.answers)}{already}\n\n{hint}"
+
+    async def _save(self, definition: Flow, state: ConversationState) -> None:
+        now = self.clock()
+        state.updated_at = now
+        if state.status == PAUSED:
+            ttl = definition.resume_window.total_seconds()
+        else:
+            ttl = definition.idle_timeout.total_seconds() + definition.resume_window.total_seconds()
+        await self.store.save(state, ttl_seconds=int(ttl))
+
+
+def _require(name: str) -> Flow:
+    definition = get_flow(name)
+    if definition is None:
+        raise KeyError(f"no flow registered as {name!r}")
+    return definition
+
+
+def _next_step(definition: Flow, state: ConversationState, *, after: str | None) -> Step | None:
+    """The question after `after`: the next applicable one not answered yet, or a confirmation.
+
+    Answered steps are passed over, so correcting one answer (after 返回, or when the
+    service refused it) leads straight back to the confirmation instead of through
+    every later question again.
+    """
+    start = 0 if after is None else definition.index(after) + 1
+    for step in definition.steps[start:]:
+        if step.applies(state.answers) and (step.confirm or step.key not in state.answers):
+            return step
+    return None
+
+
+def _previous_step(definition: Flow, state: ConversationState, *, before: str) -> Step | None:
+    """Where 返回 leads: the closest earlier question that applies and was answered."""
+    for step in reversed(definition.steps[: definition.index(before)]):
+        if step.applies(state.answers) and not step.confirm and step.key in state.answers:
+            return step
+    return None
+
+
+def _paused_text(definition: Flow) -> str:
+    return (
+        f"您在「{definition.title}」停留较久，已为您暂停，已填写的内容会保留。"
+        f"回复“继续”可接着填写，回复“取消”放弃。"
+    )
+
+
+def _busy_text() -> str:
+    return "正在处理您的上一条消息，请稍后再发送。"

@@ -1,0 +1,255 @@
+"""Flows and steps: what a conversation asks, and how an answer is read.
+
+A flow is a class with a name, a title, an ordered tuple of `Step`s and a `complete`
+coroutine that acts on the answers (through a domain service). It registers itself with
+`@flow("name")`; the engine finds it by that name in the state it stored, which is why
+renaming a flow or a step key strands conversations in progress (they expire).
+
+Answers are read the same way everywhere: numbered choices accept the number or the
+label, free text goes through the step's validator, and a validator or `complete`
+raises `Invalid(reason)` to have the question asked again with the reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "Abort",
+    "Choice",
+    "Flow",
+    "FlowContext",
+    "Invalid",
+    "Step",
+    "flow",
+    "get_flow",
+    "normalise_text",
+    "registered_flows",
+    "unregister_flow",
+]
+
+Answers = Mapping[str, Any]
+Validator = Callable[[str, Answers], Any | Awaitable[Any]]
+PromptText = str | Callable[[Answers], str]
+
+SKIP_WORDS = frozenset({"跳过", "无", "没有"})
+CONFIRM_YES = ("确认", "确定", "是", "提交", "对")
+CONFIRM_NO = ("修改", "重新填写", "重填", "否", "不对")
+_TRAILING_PUNCTUATION = "。.!！?？~～,，;；"
+
+
+class Invalid(Exception):
+    """An answer is not acceptable: the step is asked again, starting with `reason`.
+
+    Raised by a step's validator, or by `Flow.complete` with `step=` naming the step
+    whose answer the domain service refused (e.g. a name that does not match).
+    """
+
+    def __init__(self, reason: str, *, step: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.step = step
+
+
+class Abort(Exception):
+    """End the conversation now with `message` (e.g. the service locked the person out)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One numbered option: `value` is stored, `label` is shown; `aliases` are also accepted."""
+
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question.
+
+    `prompt` may be a function of the answers so far (a confirmation shows them).
+    `choices` turns the step into a numbered menu. `validate(text, answers)` returns
+    the value to store or raises `Invalid`. `optional` accepts 跳过 (stored as None).
+    `when(answers)` skips the step when false. `confirm` makes a 确认/修改 step:
+    确认 finishes the flow, 修改 starts over with the answers kept as they were.
+    `max_attempts` ends the flow after that many unacceptable answers in a row.
+    """
+
+    key: str
+    prompt: PromptText
+    choices: tuple[Choice, ...] = ()
+    validate: Validator | None = None
+    optional: bool = False
+    when: Callable[[Answers], bool] | None = None
+    confirm: bool = False
+    max_attempts: int | None = None
+    max_length: int = 500
+
+    def applies(self, answers: Answers) -> bool:
+        return self.when is None or bool(self.when(answers))
+
+    def text(self, answers: Answers) -> str:
+        prompt = self.prompt(answers) if callable(self.prompt) else self.prompt
+        options = self.options()
+        if options:
+            numbered = "\n".join(f"{number}. {choice.label}" for number, choice in enumerate(options, 1))
+            prompt = f"{prompt}\n{numbered}"
+        if self.optional:
+            prompt += "\n（可回复“跳过”）"
+        return prompt
+
+    def options(self) -> tuple[Choice, ...]:
+        if self.confirm and not self.choices:
+            return (Choice("yes", "确认提交", CONFIRM_YES), Choice("no", "重新填写", CONFIRM_NO))
+        return self.choices
+
+    async def read(self, text: str, answers: Answers) -> Any:
+        """The value to store for `text`, or `Invalid` with the reason."""
+        cleaned = normalise_text(text)
+        if not cleaned:
+            raise Invalid("没有收到内容哦。")
+        if self.optional and cleaned in SKIP_WORDS:
+            return None
+        if len(cleaned) > self.max_length:
+            raise Invalid(f"内容太长了，请控制在{self.max_length}字以内。")
+        options = self.options()
+        if options:
+            value = _match_choice(cleaned, options)
+            if value is None:
+                raise Invalid(f"请回复选项前的数字（1-{len(options)}）。")
+            if self.validate is None:
+                return value
+            cleaned = value
+        if self.validate is None:
+            return cleaned
+        result = self.validate(cleaned, answers)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+@dataclass
+class FlowContext:
+    """What `complete` and dynamic prompts get besides the answers.
+
+    `subject` is whom the conversation is with (an openid); `data` holds the
+    parameters the flow was started with (stored with the state, so JSON only);
+    `deps` is whatever the caller passes per message (a Redis client, the follower):
+    never stored.
+    """
+
+    subject: str
+    data: dict[str, Any] = field(default_factory=dict)
+    deps: Any = None
+
+
+class Flow:
+    """Base class of a conversation. Subclass, set `steps`, implement `complete`."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    intro: ClassVar[str] = ""
+    """Shown once, before the first question."""
+    steps: ClassVar[tuple[Step, ...]] = ()
+    idle_timeout: ClassVar[timedelta] = timedelta(minutes=10)
+    """After this long without an answer the flow is paused (the next message says so)."""
+    resume_window: ClassVar[timedelta] = timedelta(hours=24)
+    """How long a paused flow can be continued with 继续, answers kept."""
+
+    async def complete(self, answers: dict[str, Any], ctx: FlowContext) -> str:
+        """Act on the answers; return the closing message. May raise `Invalid(step=...)` or `Abort`."""
+        raise NotImplementedError
+
+    def summary(self, answers: Answers) -> str:
+        """The answers so far, one line each, as shown when a flow is resumed."""
+        lines = []
+        for step in self.steps:
+            if step.key in answers and not step.confirm:
+                lines.append(f"· {self.describe(step, answers[step.key])}")
+        return "\n".join(lines)
+
+    def describe(self, step: Step, value: Any) -> str:
+        """One answer as the person reads it (the label for choices)."""
+        for choice in step.options():
+            if choice.value == value:
+                return choice.label
+        return "（跳过）" if value is None else str(value)
+
+    def step(self, key: str) -> Step:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def index(self, key: str) -> int:
+        for position, step in enumerate(self.steps):
+            if step.key == key:
+                return position
+        raise KeyError(key)
+
+
+_FLOWS: dict[str, type[Flow]] = {}
+F = TypeVar("F", bound=type[Flow])
+
+
+def flow(name: str) -> Callable[[F], F]:
+    """Register a `Flow` subclass under `name` (the name is stored in conversation state)."""
+
+    def register(cls: F) -> F:
+        if not cls.steps:
+            raise ValueError(f"flow {name!r} has no steps")
+        keys = [step.key for step in cls.steps]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"flow {name!r} has duplicate step keys")
+        existing = _FLOWS.get(name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise ValueError(f"flow {name!r} is already registered by {existing.__module__}")
+        cls.name = name
+        cls.title = cls.title or name
+        _FLOWS[name] = cls
+        return cls
+
+    return register
+
+
+def get_flow(name: str) -> Flow | None:
+    cls = _FLOWS.get(name)
+    return cls() if cls is not None else None
+
+
+def registered_flows() -> dict[str, type[Flow]]:
+    return dict(_FLOWS)
+
+
+def unregister_flow(name: str) -> None:
+    """Forget a flow (tests register throwaway flows)."""
+    _FLOWS.pop(name, None)
+
+
+def normalise_text(text: str) -> str:
+    """What a person typed, as compared: full-width folded, trimmed, without a trailing full stop."""
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()
+    return cleaned.rstrip(_TRAILING_PUNCTUATION).strip() if len(cleaned) > 1 else cleaned
+
+
+def _match_choice(text: str, options: tuple[Choice, ...]) -> str | None:
+    number = re.fullmatch(r"(\d{1,2})", text)
+    if number:
+        position = int(number.group(1))
+        return options[position - 1].value if 1 <= position <= len(options) else None
+    folded = text.casefold()
+    for choice in options:
+        if folded in (choice.value.casefold(), choice.label.casefold(), *(a.casefold() for a in choice.aliases)):
+            return choice.value
+    return None

@@ -1,0 +1,139 @@
+"""The database: one tortoise app (`qiyun`) over every domain's models, with committed migrations.
+
+The same migrations run on SQLite (the embedded default) and PostgreSQL (production),
+so schema changes are written once with `qiyun makemigrations` and applied everywhere
+with `qiyun migrate`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationExecutor
+
+logger = logging.getLogger("qiyun.db")
+
+APP_LABEL = "qiyun"
+MIGRATIONS_MODULE = "app.migrations"
+MODEL_MODULES: tuple[str, ...] = (
+    "app.enterprise.models",
+    "app.organisation.models",
+    "app.staff.models",
+    "app.identity.models",
+    "app.policy.models",
+    "app.push.models",
+    "app.appeal.models",
+    "app.provider.models",
+    "app.survey.models",
+    "app.activity.models",
+    "app.messagelog.models",
+    "app.audit.models",
+    "app.autoreply.models",
+    "app.menustore.models",
+)
+TIMEZONE = "Asia/Shanghai"
+
+
+def backend_name(database_url: str) -> str:
+    """'sqlite' or 'postgres': the two backends Qiyun supports."""
+    scheme = database_url.split(":", 1)[0]
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in {"postgres", "postgresql", "asyncpg", "psycopg"}:
+        return "postgres"
+    raise ValueError(f"DATABASE_URL: unsupported scheme {scheme!r}, use sqlite:// or postgres://")
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if backend_name(database_url) == "postgres":
+        return database_url
+    path = database_url.removeprefix("sqlite://")
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # WAL lets the server workers read while the job worker writes; busy_timeout makes
+    # concurrent writers wait for each other instead of failing with "database is locked".
+    return {
+        "engine": "tortoise.backends.sqlite",
+        "credentials": {
+            "file_path": path,
+            "journal_mode": "WAL",
+            "busy_timeout": 15000,
+            "synchronous": "NORMAL",
+            "foreign_keys": "ON",
+        },
+    }
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": _connection(database_url)},
+        "apps": {
+            APP_LABEL: {
+                "models": list(MODEL_MODULES),
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": TIMEZONE,
+    }
+
+
+async def open_database(database_url: str) -> None:
+    """Open the process's database. One per process, so it is the global fallback context:
+    Sanic's request tasks and arq's job tasks do not inherit the listener's contextvars."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def apply_migrations(
+    database_url: str, *, progress: Callable[[str, str, str], object] | None = None
+) -> None:
+    """Apply every pending migration; safe to run from several processes in turn."""
+    try:
+        await migrate_api(config=tortoise_config(database_url), progress=progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of migrations not yet applied on the open database (empty when up to date)."""
+    config = tortoise_config("sqlite://:memory:")["apps"]
+    executor = MigrationExecutor(connections.get("default"), config)
+    plan = await executor.plan()
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in plan if not step.backward]
+
+
+async def make_migrations(database_url: str, *, name: str | None = None, write: bool = True) -> list[str]:
+    """Migrations the models need beyond the committed ones; written to disk unless `write=False`.
+
+    A developer's command, run against a scratch database that has the committed migrations
+    applied. With `write=False` it is the check that models and migrations agree.
+    """
+    config = tortoise_config(database_url)
+    await Tortoise.init(config=config)
+    try:
+        autodetector = MigrationAutodetector(Tortoise.apps, config["apps"])
+        writers = await autodetector.changes()
+        names = []
+        for writer in writers:
+            if name:
+                number = writer.name.split("_", 1)[0]
+                writer.name = f"{number}_{name}"
+            names.append(str(writer.write()) if write else f"{writer.app_label}.{writer.name}")
+        return names
+    finally:
+        await Tortoise.close_connections()
+
+
+async def ping_database() -> None:
+    await connections.get("default").execute_query("SELECT 1")

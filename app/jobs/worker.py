@@ -1,0 +1,58 @@
+"""The arq job worker: background jobs and cron jobs, run by `qiyun worker`.
+
+Several workers may run on several hosts against one Redis; arq hands each job to one
+of them, and cron jobs carry a unique job id per run so only one worker runs each tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from app.config import Settings
+from app.messagelog.service import purge_older_than
+from app.redis_client import resolve_redis_url
+from app.resources import open_resources
+
+logger = logging.getLogger("qiyun.jobs")
+
+# Jobs that other modules enqueue register here (name -> coroutine function).
+JOB_FUNCTIONS: list[Any] = []
+
+
+async def purge_message_log(ctx: dict[str, Any]) -> int:
+    """Daily: drop message-log entries older than MESSAGE_LOG_RETENTION_DAYS."""
+    settings: Settings = ctx["resources"].settings
+    deleted = await purge_older_than(days=settings.message_log_retention_days)
+    logger.info("message log purged", extra={"deleted": deleted})
+    return deleted
+
+
+def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker`, built from Qiyun's settings.
+
+    Tests that already hold the database open pass `open_database=False`.
+    """
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["resources"] = await open_resources(settings, open_database=open_database)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        resources = ctx.get("resources")
+        if resources is not None:
+            await resources.aclose()
+
+    redis_url = resolve_redis_url(settings.redis_url, settings.resolved_var_dir)
+    return {
+        "functions": [purge_message_log, *JOB_FUNCTIONS],
+        "cron_jobs": [cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False)],
+        "redis_settings": RedisSettings.from_dsn(redis_url),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "job_completion_wait": 30,  # on SIGTERM: stop taking jobs, let running ones finish
+        "max_jobs": 50,
+        "handle_signals": True,
+    }

@@ -1,0 +1,1 @@
+"""The official account's menu as staff edit it: saved versions in the database (see service)."""

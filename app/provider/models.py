@@ -1,0 +1,114 @@
+"""Professional service providers, their products, engagements and ratings."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from app.enterprise.reference import LabelledEnum
+
+
+class ServiceCategory(LabelledEnum):
+    """The plan's ten professional service categories."""
+
+    financing = "financing", "投融资"
+    innovation = "innovation", "科技创新"
+    ip = "ip", "知识产权"
+    entrepreneurship = "entrepreneurship", "创业服务"
+    legal = "legal", "法律服务"
+    market = "market", "市场拓展"
+    agency = "agency", "商务代理"
+    hr = "hr", "人力资源"
+    consulting = "consulting", "管理咨询"
+    listing = "listing", "改制上市"
+
+
+class ProviderStatus(LabelledEnum):
+    applied = "applied", "待审核"
+    needs_info = "needs_info", "待补充材料"
+    admitted = "admitted", "已入驻"
+    refused = "refused", "未通过"
+    warned = "warned", "预警"
+    suspended = "suspended", "已暂停"
+
+
+class EngagementStatus(LabelledEnum):
+    requested = "requested", "已申请"
+    accepted = "accepted", "服务中"
+    delivered = "delivered", "已交付"
+    completed = "completed", "已完成"
+    declined = "declined", "已拒绝"
+    cancelled = "cancelled", "已取消"
+
+
+class Provider(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    credit_code = fields.CharField(max_length=18, unique=True)
+    category = fields.CharEnumField(ServiceCategory, max_length=24)
+    description = fields.TextField(default="")
+    credentials = fields.JSONField(default=list)
+    contact_name = fields.CharField(max_length=50, default="")
+    contact_phone = fields.CharField(max_length=20, default="")
+    status = fields.CharEnumField(ProviderStatus, max_length=16, default=ProviderStatus.applied)
+    status_reason = fields.CharField(max_length=300, default="")
+    score = fields.FloatField(null=True, description="Bayesian average, recomputed on each rating")
+    rating_count = fields.IntField(default=0)
+    completion_rate = fields.FloatField(null=True)
+    admitted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "provider"
+        indexes = (("status", "category"),)
+
+
+class ProviderProduct(Model):
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="products", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    audience = fields.CharField(max_length=300, default="")
+    price = fields.DecimalField(max_digits=12, decimal_places=2, null=True, description="null = free")
+    government_purchased = fields.BooleanField(default=False)
+    delivery_days = fields.IntField(null=True)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "provider_product"
+
+
+class Engagement(Model):
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="engagements", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField("qiyun.ProviderProduct", related_name="engagements", on_delete=fields.RESTRICT)
+    enterprise = fields.ForeignKeyField("qiyun.Enterprise", related_name="engagements", on_delete=fields.RESTRICT)
+    requested_by = fields.ForeignKeyField("qiyun.WeChatUser", related_name="engagements", null=True, on_delete=fields.SET_NULL)
+    status = fields.CharEnumField(EngagementStatus, max_length=16, default=EngagementStatus.requested)
+    note = fields.TextField(default="")
+    requested_at = fields.DatetimeField(auto_now_add=True)
+    accepted_at = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "engagement"
+        indexes = (("provider_id", "status"), ("enterprise_id", "status"))
+
+
+class ProviderRating(Model):
+    """One rating per completed engagement, by the engaging enterprise."""
+
+    id = fields.IntField(primary_key=True)
+    engagement = fields.OneToOneField("qiyun.Engagement", related_name="rating", on_delete=fields.CASCADE)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="ratings", on_delete=fields.CASCADE)
+    enterprise = fields.ForeignKeyField("qiyun.Enterprise", related_name="provider_ratings", on_delete=fields.CASCADE)
+    overall = fields.SmallIntField(description="1-5")
+    dimensions = fields.JSONField(default=dict, description="专业能力, 响应速度, 服务态度, 收费合理: 1-5 each")
+    comment = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "provider_rating"
+        indexes = (("provider_id", "created_at"),)

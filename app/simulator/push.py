@@ -1,0 +1,284 @@
+"""Acting as WeChat towards the project: signed (and encrypted) pushes to the
+official-account callback, WeChat's 5 s timeout and retries, and reading the
+project's passive reply.
+
+Signing and encryption follow WeChat's sample code through wechatpy:
+`signature = sha1(sorted(token, timestamp, nonce))`; in the encrypted modes the
+message is AES-encrypted with the appid inside (`PrpCrypto`), the URL gains
+`encrypt_type=aes&msg_signature=sha1(sorted(token, timestamp, nonce, Encrypt))`,
+and the reply is verified and decrypted with `WeChatCrypto.decrypt_message`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+from app.simulator.state import SimulatorState
+from app.simulator.users import OPENID_RE
+from app.simulator.xmlmsg import Fields, build_xml, inbound_fields, normalize_reply, parse_xml
+
+__all__ = ["MODES", "SERVICE_UNAVAILABLE", "CallbackClient", "PushError", "push_as_follower", "signature", "verify_url"]
+
+MODES = ("plain", "compatible", "safe")
+MAX_TRIES = 3
+SERVICE_UNAVAILABLE = "该公众号暂时无法提供服务，请稍后再试"
+# Follower actions that open the 48 h customer-service window.
+_INTERACTIVE_EVENTS = frozenset(
+    {"subscribe", "SCAN", "CLICK", "scancode_push", "scancode_waitmsg", "pic_sysphoto",
+     "pic_photo_or_album", "pic_weixin", "location_select"}
+)
+
+
+class PushError(ValueError):
+    """The push request itself is unusable (no callback, bad mode, bad openid)."""
+
+
+def signature(*parts: str) -> str:
+    """WeChat's signature: sha1 over the sorted, concatenated parts."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+class CallbackClient:
+    """HTTP client towards the project's callback, shared by pushes and events."""
+
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers={"User-Agent": "Mozilla/4.0"})
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def default_mode(self) -> str:
+        return "safe" if self.state.config.callback_aes_key else "plain"
+
+    def crypto(self) -> WeChatCrypto | None:
+        cfg = self.state.config
+        if not cfg.callback_aes_key:
+            return None
+        return WeChatCrypto(cfg.callback_token, cfg.callback_aes_key, cfg.callback_appid)
+
+    def envelope(self, fields: Fields, *, openid: str, mode: str) -> tuple[dict[str, str], str]:
+        """(query string, body) of one push in `mode`."""
+        cfg = self.state.config
+        xml = build_xml(fields)
+        timestamp = str(int(self.state.now()))
+        nonce = str(self.state.rng.randint(100_000_000, 9_999_999_999))
+        query = {
+            "signature": signature(cfg.callback_token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": openid,
+        }
+        if mode == "plain":
+            return query, xml
+        crypto = self.crypto()
+        if crypto is None:
+            raise PushError(f"{mode} mode needs callback_aes_key")
+        encrypt = PrpCrypto(crypto.key).encrypt(xml, cfg.callback_appid).decode("ascii")
+        query["encrypt_type"] = "aes"
+        query["msg_signature"] = signature(cfg.callback_token, timestamp, nonce, encrypt)
+        if mode == "safe":
+            return query, build_xml([("ToUserName", cfg.callback_original_id), ("Encrypt", encrypt)])
+        return query, build_xml([*fields, ("Encrypt", encrypt)])
+
+    async def deliver(
+        self, url: str, fields: Fields, *, openid: str, mode: str, retries: bool, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """POST the push, retrying on no answer within `timeout` when `retries`
+        (3 tries in all, same MsgId/CreateTime, fresh timestamp/nonce/signature)."""
+        timeout = self.state.config.callback_timeout_s if timeout is None else timeout
+        attempts: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        outcome: dict[str, Any] = {"status": None, "reply_raw": None}
+        for attempt in range(1, (MAX_TRIES if retries else 1) + 1):
+            query, body = self.envelope(fields, openid=openid, mode=mode)
+            t0 = time.perf_counter()
+            try:
+                async with self.session().post(
+                    url,
+                    params=query,
+                    data=body.encode("utf-8"),
+                    headers={"Content-Type": "text/xml"},
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                ) as response:
+                    raw = (await response.read()).decode("utf-8", "replace")
+                attempts.append({"try": attempt, "status": response.status, "elapsed_ms": _ms(t0)})
+                outcome = {"status": response.status, "reply_raw": raw, "query": query, "body": body}
+                break
+            except TimeoutError:
+                attempts.append({"try": attempt, "error": "timeout", "elapsed_ms": _ms(t0)})
+            except aiohttp.ClientError as exc:
+                attempts.append({"try": attempt, "error": f"{type(exc).__name__}: {exc}", "elapsed_ms": _ms(t0)})
+        outcome.update({"tries": len(attempts), "attempts": attempts, "elapsed_ms": _ms(started)})
+        return outcome
+
+    def read_reply(self, raw: str | None, *, mode: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(parsed reply, error) for the project's answer; ('success'/'') -> (None, None)."""
+        text = (raw or "").strip()
+        if text in ("", "success"):
+            return None, None
+        try:
+            root = parse_xml(text)
+        except ValueError as exc:
+            return None, str(exc)
+        if "Encrypt" in root:
+            crypto = self.crypto()
+            if mode == "plain" or crypto is None:
+                return None, "encrypted reply in plain mode"
+            try:
+                plaintext = crypto.decrypt_message(
+                    text, root.get("MsgSignature"), root.get("TimeStamp"), root.get("Nonce")
+                )
+            except InvalidSignatureException:
+                return None, "reply MsgSignature does not match"
+            except InvalidAppIdException:
+                return None, "reply encrypted for another appid"
+            except Exception as exc:  # bad base64/padding: WeChat just fails the reply
+                return None, f"reply cannot be decrypted: {type(exc).__name__}"
+            try:
+                root = parse_xml(plaintext)
+            except ValueError as exc:
+                return None, str(exc)
+        elif mode == "safe":
+            return None, "safe mode requires an encrypted reply"
+        if not root.get("MsgType"):
+            return None, "reply has no MsgType"
+        return root, None
+
+
+def _follower_effects(state: SimulatorState, openid: str, msg_type: str, spec: Mapping[str, Any]) -> None:
+    """What the push means for the follower list and the 48 h window."""
+    now = state.now()
+    follower = state.followers.ensure(state.config.callback_appid, openid)
+    event = spec.get("event")
+    if msg_type == "event" and event == "subscribe":
+        follower.subscribed = True
+        follower.subscribe_time = int(now)
+        key = str(spec.get("event_key") or "")
+        if key.startswith("qrscene_"):
+            follower.subscribe_scene = "ADD_SCENE_QR_CODE"
+            scene = key[len("qrscene_") :]
+            if scene.isdigit():
+                follower.qr_scene = int(scene)
+            else:
+                follower.qr_scene_str = scene
+    elif msg_type == "event" and event == "unsubscribe":
+        follower.subscribed = False
+    if msg_type != "event" or event in _INTERACTIVE_EVENTS:
+        follower.last_interaction = now
+        follower.custom_since_interaction = 0
+
+
+def _inbound_note(openid: str, msg_type: str, spec: Mapping[str, Any], msg_id: int | None) -> dict[str, Any]:
+    note: dict[str, Any] = {"openid": openid, "direction": "in", "msgtype": msg_type, "msg_id": msg_id}
+    for key in ("content", "event", "event_key", "pic_url", "label", "title", "url"):
+        if spec.get(key) is not None:
+            note[key] = spec[key]
+    return note
+
+
+async def push_as_follower(state: SimulatorState, client: CallbackClient, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """`POST /_sim/push`: a follower's message or event, delivered like WeChat does."""
+    cfg = state.config
+    url = spec.get("callback_url") or cfg.callback_url
+    if not url:
+        raise PushError("callback_url is not configured")
+    openid = spec.get("openid")
+    if not isinstance(openid, str) or not OPENID_RE.match(openid):
+        raise PushError("openid must match ^[A-Za-z0-9_-]{6,64}$")
+    msg_type = str(spec.get("type") or ("event" if spec.get("event") else "text"))
+    if msg_type == "event" and not spec.get("event"):
+        raise PushError("an event push needs 'event'")
+    mode = str(spec.get("mode") or client.default_mode())
+    if mode not in MODES:
+        raise PushError(f"mode must be one of {MODES}")
+    if mode != "plain" and not cfg.callback_aes_key:
+        raise PushError(f"{mode} mode needs callback_aes_key")
+    msg_id = spec.get("msg_id")
+    if msg_id is None and msg_type != "event":
+        msg_id = state.next_push_msgid()
+    create_time = int(spec.get("create_time") or state.now())
+    fields = inbound_fields(
+        {**spec, "type": msg_type}, original_id=cfg.callback_original_id, create_time=create_time, msg_id=msg_id
+    )
+
+    _follower_effects(state, openid, msg_type, spec)
+    recorder = state.recorder
+    inbound = recorder.note({"time": state.now(), **_inbound_note(openid, msg_type, spec, msg_id)})
+    outcome = await client.deliver(url, fields, openid=openid, mode=mode, retries=bool(spec.get("retries")))
+    inbound["tries"] = outcome["tries"]
+
+    recorder.pushes["pushes"] += 1
+    recorder.pushes["tries"] += outcome["tries"]
+    reply, error = (None, None)
+    if outcome["status"] is None:
+        error = "no answer within the timeout" if outcome["attempts"][-1].get("error") == "timeout" else "unreachable"
+        recorder.pushes["failed"] += 1
+    elif outcome["status"] != 200:
+        error = f"HTTP {outcome['status']}"
+        recorder.pushes["failed"] += 1
+    else:
+        reply, error = client.read_reply(outcome["reply_raw"], mode=mode)
+    if not (msg_type == "event" and spec.get("event") == "unsubscribe"):
+        if reply is not None and reply.get("MsgType") != "transfer_customer_service":
+            recorder.note({"time": state.now(), "openid": openid, "direction": "out", "kind": "reply",
+                           **normalize_reply(reply)})
+        elif error is not None:
+            recorder.note({"time": state.now(), "openid": openid, "direction": "notice",
+                           "text": SERVICE_UNAVAILABLE, "reason": error})
+    return {
+        "status": outcome["status"],
+        "reply_raw": outcome["reply_raw"],
+        "reply": reply,
+        "reply_error": error,
+        "elapsed_ms": outcome["elapsed_ms"],
+        "tries": outcome["tries"],
+        "attempts": outcome["attempts"],
+        "msg_id": msg_id,
+        "create_time": create_time,
+        "mode": mode,
+        "xml": build_xml(fields),
+    }
+
+
+async def verify_url(state: SimulatorState, client: CallbackClient, url: str | None = None) -> dict[str, Any]:
+    """WeChat's server-address check: GET with signature, timestamp, nonce and
+    echostr; the project must answer the echostr verbatim."""
+    cfg = state.config
+    url = url or cfg.callback_url
+    if not url:
+        raise PushError("callback_url is not configured")
+    timestamp = str(int(state.now()))
+    nonce = str(state.rng.randint(100_000_000, 9_999_999_999))
+    echostr = str(state.rng.randint(10**17, 10**19))
+    query = {"signature": signature(cfg.callback_token, timestamp, nonce), "timestamp": timestamp,
+             "nonce": nonce, "echostr": echostr}
+    try:
+        async with client.session().get(
+            url, params=query, timeout=aiohttp.ClientTimeout(total=cfg.callback_timeout_s)
+        ) as response:
+            body = (await response.read()).decode("utf-8", "replace")
+            status = response.status
+    except TimeoutError:
+        return {"ok": False, "status": None, "body": None, "echostr": echostr, "error": "timeout"}
+    except aiohttp.ClientError as exc:
+        return {"ok": False, "status": None, "body": None, "echostr": echostr, "error": str(exc)}
+    return {"ok": status == 200 and body == echostr, "status": status, "body": body, "echostr": echostr}

@@ -1,0 +1,1 @@
+"""Static files of the simulator (the follower page); a package so it installs as package data."""

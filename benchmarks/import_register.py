@@ -1,0 +1,149 @@
+"""Benchmark: generate a synthetic register, spoil 3 rows, import it, import it again.
+
+    python benchmarks/import_register.py                      # 100,000 rows into a temporary SQLite file
+    python benchmarks/import_register.py --rows 1000000
+    python benchmarks/import_register.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+
+With a PostgreSQL URL the benchmark creates its own scratch database on that server and
+drops it afterwards: it never writes into the database the URL names. The schema comes from
+the project's migrations, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tortoise import connections  # noqa: E402
+
+from app import db  # noqa: E402
+from app.enterprise.credit_code import CHARSET  # noqa: E402
+from app.enterprise.register_import import REGISTER_HEADERS, import_register  # noqa: E402
+from app.enterprise.synthetic import generate_enterprises  # noqa: E402
+
+CORRUPTIONS = {
+    # row index -> (column, how it is spoiled): one bad check character, one impossible date, one unknown district
+    0.1: ("统一社会信用代码", lambda code: code[:-1] + next(c for c in CHARSET if c != code[-1])),
+    0.5: ("成立日期", lambda _: "2019-13-45"),
+    1.0: ("所属区", lambda _: "火星区"),
+}
+
+
+def write_file(path: Path, rows: int, seed: int) -> tuple[float, list[int]]:
+    """Write the CSV with 3 corrupt rows; returns (seconds, their line numbers)."""
+    spoil = {min(rows - 1, int(rows * fraction)): change for fraction, change in CORRUPTIONS.items()}
+    started = time.perf_counter()
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REGISTER_HEADERS)
+        for index, row in enumerate(generate_enterprises(rows, seed=seed)):
+            if index in spoil:
+                column, change = spoil[index]
+                row[column] = change(row[column])
+            writer.writerow(row.values())
+    return time.perf_counter() - started, sorted(index + 2 for index in spoil)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+async def scratch_postgres(server_url: str, action: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect("postgresql://" + server_url.split("://", 1)[1])
+    try:
+        if action == "create":
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def server_version(url: str) -> str:
+    if db.backend_name(url) == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    _, rows = await connections.get("default").execute_query("SHOW server_version")
+    return f"PostgreSQL {rows[0]['server_version']}"
+
+
+async def run(args: argparse.Namespace) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-"))
+    path = scratch / "register.csv"
+    seconds, corrupt_lines = write_file(path, args.rows, args.seed)
+    print(f"generated {args.rows:,} rows in {seconds:.1f}s ({args.rows / seconds:,.0f} rows/s), "
+          f"{path.stat().st_size / 2**20:.1f} MiB, corrupt lines {corrupt_lines}")
+
+    database = None
+    if args.database_url and db.backend_name(args.database_url) == "postgres":
+        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        await scratch_postgres(args.database_url, "create", database)
+        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+    else:
+        url = args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}"
+    try:
+        await db.apply_migrations(url)
+        await db.open_database(url)
+        try:
+            version = await server_version(url)
+            rss_before = peak_rss_mib()
+            for attempt in ("first import (inserts)", "second import (updates)"):
+                validated_at: list[float] = []
+
+                def progress(done: int, total: int) -> None:
+                    if not validated_at and done >= args.rows:
+                        validated_at.append(time.perf_counter())
+
+                started = time.perf_counter()
+                report = await import_register(path=path, batch_size=args.batch_size, progress=progress)
+                elapsed = time.perf_counter() - started
+                validation = validated_at[0] - started if validated_at else float("nan")
+                print(
+                    f"{attempt}: {report.total:,} rows, {report.created:,} created, {report.updated:,} updated, "
+                    f"{len(report.rejected)} rejected at lines {[row.line for row in report.rejected]} "
+                    f"in {elapsed:.1f}s = {report.total / elapsed:,.0f} rows/s "
+                    f"(validation {validation:.1f}s, writing {elapsed - validation:.1f}s)"
+                )
+                assert [row.line for row in report.rejected] == corrupt_lines, report.rejected
+        finally:
+            await db.close_database()
+    finally:
+        if database:
+            await scratch_postgres(args.database_url, "drop", database)
+        for leftover in scratch.iterdir():
+            leftover.unlink()
+        scratch.rmdir()
+
+    print(
+        f"peak RSS {peak_rss_mib():.0f} MiB (before importing {rss_before:.0f} MiB); "
+        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, {version}, "
+        f"batch size {args.batch_size}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--database-url", help="postgres://… server to benchmark on (default: a temporary SQLite file)")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Official-account messages and events: the callback, its router and its conversations."""

@@ -1,0 +1,1 @@
+"""The mini-program's JSON API (a thin transport over app's domain services)."""

@@ -1,0 +1,206 @@
+"""The one JSON error envelope of the mini-program API, and the catalogue of error codes.
+
+Every error under /mp/v1 — ours, a domain rule's, Sanic's 404/405/413, a crash — leaves
+as `{"error": {"code": "stable_snake_case", "message": "中文说明", "details": {...}}}` with
+the matching HTTP status, so the mini-program has one code path for failures: branch on
+`code` (stable), show `message` (Chinese, for people), read `details` when needed.
+Tracebacks never leave the server; a 500 carries the request id to quote to support.
+
+`ERRORS` is the catalogue: code -> (status, default message). Domain errors (e.g.
+`app.identity.errors.IdentityError`, registered with `register_domain_error`) carry a
+`code`, their own Chinese `message`, `details` and optionally `retry_after`; the
+catalogue gives their HTTP status, and the OpenAPI document lists each endpoint's codes
+from it.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sanic import Request
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from app.identity.errors import IdentityError
+from app.wechat import WeChatAPIError
+
+__all__ = [
+    "ERRORS",
+    "ApiError",
+    "ErrorInfo",
+    "dumps",
+    "error_response",
+    "register_domain_error",
+    "render_exception",
+]
+
+logger = logging.getLogger("qiyun.mp")
+
+dumps = partial(jsonlib.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    message: str
+
+
+ERRORS: dict[str, ErrorInfo] = {
+    # transport and conventions
+    "bad_request": ErrorInfo(400, "请求格式有误"),
+    "malformed_json": ErrorInfo(400, "请求体不是有效的 JSON"),
+    "invalid_cursor": ErrorInfo(400, "分页参数无效，请从第一页重新加载"),
+    "invalid_idempotency_key": ErrorInfo(400, "Idempotency-Key 请求头格式不正确"),
+    "unauthenticated": ErrorInfo(401, "请先登录"),
+    "session_expired": ErrorInfo(401, "登录已失效，请重新登录"),
+    "forbidden": ErrorInfo(403, "无权进行此操作"),
+    "not_found": ErrorInfo(404, "请求的资源不存在"),
+    "method_not_allowed": ErrorInfo(405, "不支持该请求方法"),
+    "request_timeout": ErrorInfo(408, "请求超时，请重试"),
+    "idempotency_request_in_progress": ErrorInfo(409, "相同的请求正在处理中，请稍后再试"),
+    "payload_too_large": ErrorInfo(413, "请求内容过大"),
+    "unsupported_media_type": ErrorInfo(415, "不支持的请求内容类型"),
+    "validation_failed": ErrorInfo(422, "请求参数有误"),
+    "idempotency_key_reused": ErrorInfo(422, "该 Idempotency-Key 已用于另一个不同的请求"),
+    "rate_limited": ErrorInfo(429, "请求过于频繁，请稍后再试"),
+    "internal_error": ErrorInfo(500, "服务器开小差了，请稍后再试"),
+    "wechat_error": ErrorInfo(502, "微信服务返回异常，请稍后再试"),
+    "wechat_unavailable": ErrorInfo(503, "微信服务暂时不可用，请稍后再试"),
+    # identity (app.identity)
+    "login_code_invalid": ErrorInfo(400, "登录凭证无效或已被使用，请重新登录"),
+    "phone_code_invalid": ErrorInfo(400, "手机号授权码无效或已过期，请重新授权"),
+    "login_blocked": ErrorInfo(403, "该微信账号存在安全风险，暂时无法登录"),
+    "wechat_rate_limited": ErrorInfo(429, "操作过于频繁，请稍后再试"),
+    # enterprise binding (app.identity.binding / permissions)
+    "invalid_credit_code": ErrorInfo(422, "统一社会信用代码格式不正确"),
+    "enterprise_not_found": ErrorInfo(422, "企业库中未找到该统一社会信用代码对应的企业"),
+    "legal_representative_mismatch": ErrorInfo(422, "法定代表人姓名与企业登记信息不一致"),
+    "binding_locked": ErrorInfo(429, "验证失败次数过多，请稍后再试"),
+    "already_bound": ErrorInfo(409, "您已绑定该企业"),
+    "binding_not_found": ErrorInfo(404, "未找到该企业绑定记录"),
+    "enterprise_access_denied": ErrorInfo(403, "您尚未绑定该企业，无权查看或办理该企业的事项"),
+    "binding_role_insufficient": ErrorInfo(403, "您在该企业的身份无权办理此事项"),
+}
+
+# Sanic's own exceptions (routing, body size, parsing) by status.
+_STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+_DOMAIN_ERRORS: list[type[Exception]] = [IdentityError]
+
+
+def register_domain_error(cls: type[Exception]) -> type[Exception]:
+    """Let a domain's error class (with `code`, `message`, `details`, `retry_after`) be
+    rendered as the envelope; its codes must be in `ERRORS`."""
+    if cls not in _DOMAIN_ERRORS:
+        _DOMAIN_ERRORS.append(cls)
+    return cls
+
+
+class ApiError(SanicException):
+    """Raise anywhere under /mp/v1 to answer with the envelope.
+
+    `ApiError("not_found")` takes status and message from the catalogue; pass
+    `message`/`status` to override, `details` for structured facts, `headers` for e.g.
+    `Retry-After`. It is a `SanicException` with the right status, so even if it escaped
+    the blueprint's handler it would not turn into a 500.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        info = ERRORS.get(code)
+        if info is None and status is None:
+            raise ValueError(f"unknown error code {code!r}: add it to miniprogram_api.errors.ERRORS")
+        self.code = code
+        self.status = status or info.status  # type: ignore[union-attr]
+        self.message = message or (info.message if info else code)
+        self.details = dict(details or {})
+        super().__init__(self.message, status_code=self.status, quiet=True, headers=dict(headers or {}))
+
+
+def error_response(
+    code: str,
+    message: str,
+    *,
+    status: int,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
+    """The envelope itself."""
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    response = json_response(body, status=status, dumps=dumps)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def render_exception(request: Request, exc: BaseException) -> HTTPResponse:
+    """Any exception raised while serving /mp/v1, as the envelope."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.code, exc.message, status=exc.status, details=exc.details, headers=exc.headers)
+    if isinstance(exc, tuple(_DOMAIN_ERRORS)):
+        return _domain_error(exc)
+    if isinstance(exc, SanicException) and int(getattr(exc, "status_code", 500) or 500) < 500:
+        return _sanic_error(exc)
+    if isinstance(exc, WeChatAPIError):
+        # A WeChat failure a service did not translate: say so, without WeChat's text.
+        logger.error("unhandled WeChat error on %s: %r", request.path, exc)
+        code = "wechat_unavailable" if exc.retryable else "wechat_error"
+        return error_response(code, ERRORS[code].message, status=ERRORS[code].status)
+    request_id = getattr(request.ctx, "request_id", None) if request else None
+    logger.error(
+        "unhandled error on %s %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    info = ERRORS["internal_error"]
+    return error_response(
+        "internal_error", info.message, status=info.status, details={"request_id": request_id} if request_id else {}
+    )
+
+
+def _domain_error(exc: Any) -> HTTPResponse:
+    code = str(exc.code)
+    info = ERRORS.get(code)
+    if info is None:
+        logger.warning("domain error code %r is not in the catalogue; answering 422", code)
+    status = info.status if info else 422
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    details = dict(getattr(exc, "details", None) or {})
+    return error_response(code, str(exc.message), status=status, details=details, headers=headers)
+
+
+def _sanic_error(exc: SanicException) -> HTTPResponse:
+    status = int(exc.status_code)
+    code = _STATUS_CODES.get(status, "bad_request")
+    headers: dict[str, str] = {}
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        headers[name] = value
+    message = ERRORS[code].message
+    if code == "bad_request" and "json" in str(exc).lower():
+        code, message = "malformed_json", ERRORS["malformed_json"].message
+    return error_response(code, message, status=status, headers=headers)

@@ -1,0 +1,13 @@
+"""The mini-program's JSON API, versioned under /mp/v1 (see miniprogram_api/README.md).
+
+The factory registers `bp`. Every endpoint module is imported here, before `finalize`
+adds the 405 fallbacks for the paths they define: a new endpoint module must be added
+to this list.
+"""
+
+from miniprogram_api.blueprint import bp, finalize
+from miniprogram_api.endpoints import auth, docs, enterprises, me  # noqa: F401  (registers routes)
+
+finalize(bp)
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""Template- and subscribe-message definitions, one per notification the platform sends."""

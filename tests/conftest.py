@@ -1,0 +1,239 @@
+"""Project-wide fixtures: the real database, the real Redis and the WeChat simulator.
+
+The backend is the embedded default (a SQLite file and an embedded redis-server, both
+in a temporary directory) unless the suite runs with
+`QIYUN_TEST_DATABASE_URL=postgres://...` and `QIYUN_TEST_REDIS_URL=redis://...`:
+then a fresh PostgreSQL database is created for the session and dropped after it, and
+the Redis database named in the URL is flushed before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+from tortoise import connections
+
+from app import db as database_module
+from app.config import Settings
+from app.redis_client import EmbeddedRedis, connect
+from app.resources import Resources, open_resources
+
+TEST_APPID = "wx" + "0123456789abcdef"
+TEST_SECRET = "0123456789abcdef0123456789abcdef"
+TEST_MP_APPID = "wx" + "fedcba9876543210"
+TEST_MP_SECRET = "fedcba9876543210fedcba9876543210"
+TEST_TOKEN = "qiyuntesttoken"
+TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (Sanic treats port 0 as "use the default")."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# -- backends -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def redis_url(var_dir: Path) -> Iterator[str]:
+    url = os.environ.get("QIYUN_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    embedded = EmbeddedRedis(var_dir / "redis")
+    yield embedded.ensure_started()
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(var_dir: Path) -> AsyncIterator[str]:
+    server_url = os.environ.get("QIYUN_TEST_DATABASE_URL")
+    if not server_url:
+        yield f"sqlite://{var_dir / 'test.sqlite3'}"
+        return
+    import asyncpg
+
+    name = f"qiyun_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    parts = urlsplit(server_url)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    admin = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+@pytest.fixture(scope="session")
+async def simulator():
+    """The WeChat simulator on a random local port, shared by the session; reset per test by `wechat`."""
+    from app.simulator import SimulatorConfig, start_simulator
+
+    config = SimulatorConfig(
+        apps={TEST_APPID: TEST_SECRET, TEST_MP_APPID: TEST_MP_SECRET},
+        callback_token=TEST_TOKEN,
+        callback_aes_key=TEST_AES_KEY,
+        callback_appid=TEST_APPID,
+    )
+    running = await start_simulator(config, port=0)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(var_dir: Path, database_url: str, redis_url: str, simulator) -> Settings:
+    return Settings(
+        _env_file=None,
+        qiyun_env="test",
+        var_dir=var_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=secrets.token_urlsafe(32),
+        wechat_appid=TEST_APPID,
+        wechat_secret=TEST_SECRET,
+        wechat_token=TEST_TOKEN,
+        wechat_aes_key=TEST_AES_KEY,
+        wechat_api_base=simulator.url,
+        miniprogram_appid=TEST_MP_APPID,
+        miniprogram_secret=TEST_MP_SECRET,
+        log_format="text",
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a child process needs to see the same configuration as the tests."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[name.upper()] = str(value.value if hasattr(value, "value") else value)
+    return env
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[str]:
+    """The migrated test database, open for the whole session."""
+    await database_module.apply_migrations(settings.effective_database_url)
+    await database_module.open_database(settings.effective_database_url)
+    yield settings.effective_database_url
+    await database_module.close_database()
+
+
+@pytest.fixture
+async def db(database: str) -> AsyncIterator[None]:
+    """A test that touches the database gets it open, and empty again afterwards."""
+    yield
+    await _empty_tables(database)
+
+
+async def _empty_tables(url: str) -> None:
+    connection = connections.get("default")
+    if database_module.backend_name(url) == "postgres":
+        _, rows = await connection.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'"
+        )
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        if tables:
+            await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        return
+    _, rows = await connection.execute_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite_%' AND name <> 'tortoise_migrations'"
+    )
+    statements = ["PRAGMA foreign_keys = OFF"]
+    statements += [f'DELETE FROM "{row["name"]}"' for row in rows]
+    statements += ["DELETE FROM sqlite_sequence" if await _has_sqlite_sequence(connection) else "SELECT 1"]
+    statements += ["PRAGMA foreign_keys = ON"]
+    await connection.execute_script(";\n".join(statements))
+
+
+async def _has_sqlite_sequence(connection) -> bool:
+    _, rows = await connection.execute_query("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+    return bool(rows)
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """The real Redis, emptied before each test."""
+    client = connect(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def wechat(simulator):
+    """The simulator, reset to a clean state for this test."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{simulator.url}/_sim/reset") as response:
+            assert response.status == 200
+    return simulator
+
+
+@pytest.fixture
+async def resources(settings: Settings, db, redis: Redis, wechat) -> AsyncIterator[Resources]:
+    opened = await open_resources(settings, open_database=False)
+    yield opened
+    await opened.aclose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def running_app(settings: Settings) -> AsyncIterator[tuple[object, str]]:
+    """One Sanic app serving real HTTP on a random local port for the whole session.
+
+    Sanic rewrites its protocol classes when an app starts ("touch-up"), so it is started
+    once; each test hands it that test's resources through `server`.
+    """
+    from app.factory import create_app
+
+    app = create_app(settings, name="qiyun_test", manage_resources=False)
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    yield app, f"http://127.0.0.1:{port}"
+    await server.before_stop()
+    await server.close()
+    await server.after_stop()
+
+
+@pytest.fixture
+async def server(running_app, resources: Resources) -> AsyncIterator[str]:
+    """The app's base URL, serving with this test's resources."""
+    app, url = running_app
+    app.ctx.resources = resources
+    yield url
+    app.ctx.resources = None
