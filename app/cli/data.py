@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tortoise.exceptions import BaseORMException
+
 from app.cli import command
 from app.cli.common import Progress, run_with_database, settings_and_logging
 
@@ -23,9 +25,13 @@ def import_enterprises(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"qiyun: no such file: {args.file}", file=sys.stderr)
         return 2
-    report = run_with_database(
-        settings, lambda: import_register(path=args.file, progress=Progress("rows"), strict=args.strict)
-    )
+    try:
+        report = run_with_database(
+            settings, lambda: import_register(path=args.file, progress=Progress("rows"), strict=args.strict)
+        )
+    except BaseORMException as exc:
+        print(f"qiyun: the import failed and nothing was imported: {exc}", file=sys.stderr)
+        return 1
     for rejected in report.rejected:
         print(f"line {rejected.line}: {rejected.credit_code or '-'}: {rejected.reason}", file=sys.stderr)
     print(

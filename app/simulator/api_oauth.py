@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.simulator.api_wxa import check_code_exchange
 from app.simulator.errors import WxError
 from app.simulator.pipeline import Call, Route
 
@@ -15,22 +16,7 @@ __all__ = ["ROUTES"]
 
 
 async def oauth2_access_token(call: Call) -> dict[str, Any]:
-    params = call.params
-    appid, secret, code = params.get("appid"), params.get("secret"), params.get("code")
-    apps = call.state.config.apps
-    if not appid:
-        raise WxError(41002)
-    if appid not in apps:
-        raise WxError(40013)
-    call.appid = appid
-    if not secret:
-        raise WxError(41004)
-    if apps[appid] != secret:
-        raise WxError(40125)
-    if params.get("grant_type") != "authorization_code":
-        raise WxError(40002)
-    if not code:
-        raise WxError(41008)
+    appid, code = check_code_exchange(call, code_param="code")
     result = call.state.oauth_codes.redeem(code, appid, call.now)
     if isinstance(result, int):
         raise WxError(result)

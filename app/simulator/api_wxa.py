@@ -14,7 +14,7 @@ from app.simulator.errors import WxError
 from app.simulator.images import qr_png
 from app.simulator.pipeline import Call, Route
 
-__all__ = ["ROUTES", "classify"]
+__all__ = ["ROUTES", "check_code_exchange", "classify"]
 
 WXACODE_SCENE_RE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$")
 MAX_WXACODE_SCENE = 32
@@ -33,10 +33,13 @@ def classify(state_config: Any, text: str) -> tuple[str, int, str | None]:
     return "pass", LABEL_NORMAL, None
 
 
-async def jscode2session(call: Call) -> dict[str, Any]:
-    """wx.login code -> openid + session_key (+ unionid when bound)."""
+def check_code_exchange(call: Call, *, code_param: str) -> tuple[str, str]:
+    """The checks WeChat makes on every code-for-identity exchange (appid, secret, grant_type, code).
+
+    Shared by `jscode2session` and web-page OAuth; returns (appid, code).
+    """
     params = call.params
-    appid, secret, code = params.get("appid"), params.get("secret"), params.get("js_code")
+    appid, secret, code = params.get("appid"), params.get("secret"), params.get(code_param)
     apps = call.state.config.apps
     if not appid:
         raise WxError(41002)
@@ -51,6 +54,12 @@ async def jscode2session(call: Call) -> dict[str, Any]:
         raise WxError(40002)
     if not code:
         raise WxError(41008)
+    return appid, code
+
+
+async def jscode2session(call: Call) -> dict[str, Any]:
+    """wx.login code -> openid + session_key (+ unionid when bound)."""
+    appid, code = check_code_exchange(call, code_param="js_code")
     result = call.state.login_codes.redeem(code, appid, call.now)
     if isinstance(result, int):
         raise WxError(result)

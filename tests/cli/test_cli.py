@@ -101,3 +101,36 @@ async def test_sync_menu_uploads_to_wechat(env, wechat, http):
         records = (await response.json())["records"]
     assert len(records) == 1
     assert [b["name"] for b in records[0]["json"]["button"]] == ["政策服务", "企业诉求", "企业服务"]
+
+
+async def test_import_enterprises_names_each_rejected_row_and_imports_the_rest(db, env, tmp_path):
+    from app.enterprise.models import Enterprise
+    from app.enterprise.synthetic import write_register_csv
+
+    path = tmp_path / "register.csv"
+    write_register_csv(path, 200, seed=7)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    code_column, date_column = header.index("统一社会信用代码"), header.index("成立日期")
+    broken = {}
+    for line_number, mutate in ((5, "code"), (77, "date"), (150, "code")):
+        cells = lines[line_number - 1].split(",")
+        if mutate == "code":
+            cells[code_column] = cells[code_column][:-1] + ("0" if cells[code_column][-1] != "0" else "1")
+        else:
+            cells[date_column] = "2019-13-45"
+        lines[line_number - 1] = ",".join(cells)
+        broken[line_number] = cells[code_column]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = await qiyun("import-enterprises", str(path), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "200 rows: 197 created, 0 updated, 3 rejected" in result.stdout
+    for line_number, code in broken.items():
+        assert f"line {line_number}: {code}: " in result.stderr
+    assert "校验" in result.stderr and "成立日期" in result.stderr
+    assert await Enterprise.all().count() == 197
+
+    again = await qiyun("import-enterprises", str(path), "--strict", env=env)
+    assert again.returncode == 1
+    assert await Enterprise.all().count() == 197
