@@ -68,13 +68,21 @@ def prepare(count: int, *, followers: int, token: str, aes_key: str, appid: str)
         envelope = crypto.encrypt_message(xml, nonce, timestamp)
         msg_signature = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
         signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-        params = {"signature": signature, "timestamp": timestamp, "nonce": nonce, "openid": openid,
-                  "encrypt_type": "aes", "msg_signature": msg_signature}
+        params = {
+            "signature": signature,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": openid,
+            "encrypt_type": "aes",
+            "msg_signature": msg_signature,
+        }
         prepared.append(Prepared(params, envelope.encode("utf-8")))
     return prepared
 
 
-async def drive(url: str, requests: list[Prepared], *, concurrency: int, max_seconds: float) -> tuple[list[float], int, float]:
+async def drive(
+    url: str, requests: list[Prepared], *, concurrency: int, max_seconds: float
+) -> tuple[list[float], int, float]:
     """(latencies in ms of good answers, failures, wall seconds)."""
     latencies: list[float] = []
     failures = 0
@@ -91,10 +99,12 @@ async def drive(url: str, requests: list[Prepared], *, concurrency: int, max_sec
                     return
                 started = time.perf_counter()
                 try:
-                    async with http.post(f"{url}/wechat/callback", params=request.params, data=request.body) as response:
+                    async with http.post(
+                        f"{url}/wechat/callback", params=request.params, data=request.body
+                    ) as response:
                         body = await response.read()
                         ok = response.status == 200 and b"<Encrypt>" in body
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     ok = False
                 if ok:
                     latencies.append((time.perf_counter() - started) * 1000)
@@ -128,12 +138,21 @@ def start_server(var_dir: Path, *, workers: int) -> tuple[subprocess.Popen[bytes
     }
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
-    subprocess.run([sys.executable, "-m", "app", "migrate"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return process, f"http://127.0.0.1:{port}"
 
@@ -205,15 +224,23 @@ def main(argv: list[str] | None = None) -> int:
             scratch.cleanup()
 
     done = len(latencies)
-    print(f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()} {platform.release()}; "
-          f"Python {platform.python_version()}")
-    print(f"server: {'started by the script' if process else url}, workers={args.workers if process else '?'}, "
-          "embedded SQLite + Redis" if process else f"server: {url}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"server: {'started by the script' if process else url}, workers={args.workers if process else '?'}, "
+        "embedded SQLite + Redis"
+        if process
+        else f"server: {url}"
+    )
     print(f"messages: {done} answered, {failures} failed, concurrency {args.concurrency}, {args.followers} followers")
     if done:
         print(f"throughput: {done / wall:.0f} requests/s over {wall:.1f} s")
-        print(f"latency: p50 {percentile(latencies, 0.50):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
-              f"max {max(latencies):.1f} ms, mean {statistics.fmean(latencies):.1f} ms")
+        print(
+            f"latency: p50 {percentile(latencies, 0.50):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
+            f"max {max(latencies):.1f} ms, mean {statistics.fmean(latencies):.1f} ms"
+        )
     return 0 if done and not failures else 1
 
 

@@ -17,21 +17,18 @@ import csv
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tortoise import connections
 
-from tortoise import connections  # noqa: E402
-
-from app import db  # noqa: E402
-from app.enterprise.credit_code import CHARSET  # noqa: E402
-from app.enterprise.register_import import REGISTER_HEADERS, import_register  # noqa: E402
-from app.enterprise.synthetic import generate_enterprises  # noqa: E402
+from app import db
+from app.enterprise.credit_code import CHARSET
+from app.enterprise.register_import import REGISTER_HEADERS, import_register
+from app.enterprise.synthetic import generate_enterprises
 
 CORRUPTIONS = {
     # row index -> (column, how it is spoiled): one bad check character, one impossible date, one unknown district
@@ -54,6 +51,18 @@ def write_file(path: Path, rows: int, seed: int) -> tuple[float, list[int]]:
                 row[column] = change(row[column])
             writer.writerow(row.values())
     return time.perf_counter() - started, sorted(index + 2 for index in spoil)
+
+
+class ValidationClock:
+    """A progress callback noting when validation ended: half of every row is done before writing starts."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.validated_at = float("nan")
+
+    def __call__(self, done: int, total: int) -> None:
+        if done >= self.rows // 2 and self.validated_at != self.validated_at:  # still NaN
+            self.validated_at = time.perf_counter()
 
 
 def peak_rss_mib() -> float:
@@ -103,16 +112,11 @@ async def run(args: argparse.Namespace) -> None:
             version = await server_version(url)
             rss_before = peak_rss_mib()
             for attempt in ("first import (inserts)", "second import (updates)"):
-                validated_at: list[float] = []
-
-                def progress(done: int, total: int) -> None:
-                    if not validated_at and done >= args.rows:
-                        validated_at.append(time.perf_counter())
-
+                clock = ValidationClock(args.rows)
                 started = time.perf_counter()
-                report = await import_register(path=path, batch_size=args.batch_size, progress=progress)
+                report = await import_register(path=path, batch_size=args.batch_size, progress=clock)
                 elapsed = time.perf_counter() - started
-                validation = validated_at[0] - started if validated_at else float("nan")
+                validation = clock.validated_at - started
                 print(
                     f"{attempt}: {report.total:,} rows, {report.created:,} created, {report.updated:,} updated, "
                     f"{len(report.rejected)} rejected at lines {[row.line for row in report.rejected]} "

@@ -66,8 +66,16 @@ async def staff_auto_reply(ctx: Context) -> Any:
 def _reply_of(match: Any) -> Reply | None:
     article = getattr(match, "article", None)
     if article is not None:
-        return News((Article(title=article.title, description=article.description, url=article.url,
-                             picurl=getattr(article, "picurl", "")),))
+        return News(
+            (
+                Article(
+                    title=article.title,
+                    description=article.description,
+                    url=article.url,
+                    picurl=getattr(article, "picurl", ""),
+                ),
+            )
+        )
     text = getattr(match, "text", "")
     return Text(text) if isinstance(text, str) and text.strip() else None
 

@@ -134,7 +134,9 @@ async def _handle_as_owner(
     xml = render(reply, inbound)
     await claim.finish(xml)
     try:
-        await record_passive_reply(follower=ctx.follower, openid=inbound.openid, reply=reply, in_reply_to=inbound.msg_id)
+        await record_passive_reply(
+            follower=ctx.follower, openid=inbound.openid, reply=reply, in_reply_to=inbound.msg_id
+        )
     except Exception:  # the follower still gets the reply; only the log line is lost
         logger.exception("passive reply not logged", extra={"openid": inbound.openid})
     return xml
@@ -200,5 +202,8 @@ def _params(request: Request) -> dict[str, str]:
 def _refuse(rejected: CallbackRejected) -> HTTPResponse:
     logger.warning("callback refused: %s", rejected.reason, extra={"status": rejected.status})
     headers = {"Connection": "close"} if rejected.status == 413 else None
-    return text({400: "bad request", 403: "forbidden", 413: "too large"}.get(rejected.status, "unavailable"),
-                status=rejected.status, headers=headers)
+    return text(
+        {400: "bad request", 403: "forbidden", 413: "too large"}.get(rejected.status, "unavailable"),
+        status=rejected.status,
+        headers=headers,
+    )

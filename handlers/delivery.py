@@ -120,13 +120,24 @@ async def _send_fallback(wechat: WeChatClient, follower: Follower, reply: Reply,
             follower.openid, fallback.template_id, fallback.data, url=fallback.url, miniprogram=fallback.miniprogram
         )
     except WeChatAPIError as exc:
-        await _record(follower, "template", reply, {**payload, "template_id": fallback.template_id},
-                      errcode=exc.errcode, status="failed")
+        await _record(
+            follower,
+            "template",
+            reply,
+            {**payload, "template_id": fallback.template_id},
+            errcode=exc.errcode,
+            status="failed",
+        )
         logger.warning("template fallback failed: %s", exc, extra={"openid": follower.openid})
         return
     await _record(
-        follower, "template", reply, {**payload, "template_id": fallback.template_id},
-        errcode=0, status="sent", msg_id=str(msgid),
+        follower,
+        "template",
+        reply,
+        {**payload, "template_id": fallback.template_id},
+        errcode=0,
+        status="sent",
+        msg_id=str(msgid),
     )
 
 

@@ -1,7 +1,7 @@
 """Every module that registers handlers on the router; importing this loads them all.
 
-A new handler module is added here; a new flow is just a file in `handlers/flows/`.
+A new handler module is added here; a new flow is just a file in `handlers/flows/`
+(the `flows` package imports all of its modules).
 """
 
-from handlers import autoreplies, conversation, events, menu_clicks, scenes, text  # noqa: F401
-from handlers import flows  # noqa: F401  (imports every handlers/flows/*.py)
+from handlers import autoreplies, conversation, events, flows, menu_clicks, scenes, text  # noqa: F401

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from wechatpy.replies import ArticlesReply, TextReply
 
@@ -59,8 +59,8 @@ class Silent:
 
 
 SILENT = Silent()
-Reply = Union[Text, News, Silent]
-ReplyLike = Union[Reply, str, None]
+Reply = Text | News | Silent
+ReplyLike = Text | News | Silent | str | None
 
 
 def as_reply(value: ReplyLike) -> Reply:

@@ -258,4 +258,3 @@ def _name(handler: Callable[..., Any]) -> str:
 
 router = Router()
 """The official account's router; handler modules register on it at import."""
-

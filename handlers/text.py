@@ -23,6 +23,12 @@ async def help_keyword(ctx: Context) -> str:
     return texts.HELP
 
 
+@router.keyword(r"^继续$", priority=-10)
+async def nothing_to_continue(ctx: Context) -> str:
+    """继续 with no paused flow (a paused one is picked up by the conversation engine first)."""
+    return texts.NOTHING_TO_CONTINUE
+
+
 @router.message("text")
 async def unmatched_text(ctx: Context) -> str:
     said = ctx.text.strip()

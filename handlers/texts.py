@@ -31,4 +31,6 @@ UNSUPPORTED_TYPE = "已收到您的{kind}，目前我只能看懂文字消息哦
 
 COMING_SOON = "「{name}」功能正在建设中，敬请期待。\n\n" + HELP
 
+NOTHING_TO_CONTINUE = "目前没有需要继续填写的事项。\n\n" + HELP
+
 SCAN_THANKS = "扫码成功，欢迎回来！\n\n" + HELP

@@ -13,11 +13,17 @@ class MatchKind(LabelledEnum):
     exact = "exact", "完全匹配"
     regex = "regex", "正则表达式"
 
+    def __str__(self) -> str:
+        return self.value
+
 
 class ReplyKind(LabelledEnum):
     text = "text", "文本"
     news = "news", "图文"
     flow = "flow", "启动对话流程"
+
+    def __str__(self) -> str:  # callers compare `str(match.kind)` with "text" / "news" / "flow"
+        return self.value
 
 
 class AutoReplyRule(Model):

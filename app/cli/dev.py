@@ -111,7 +111,7 @@ def _run_step(argv: list[str], what: str) -> None:
     subprocess.run([sys.executable, "-m", "app", *argv], check=True)
 
 
-def _wait_ready(url: str, children: list[subprocess.Popen], timeout: float = 60.0) -> None:
+def _wait_ready(url: str, children: list[subprocess.Popen], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):

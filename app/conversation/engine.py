@@ -37,7 +37,15 @@ RESUME_WORDS = frozenset({"继续"})
 
 # Outcome statuses.
 STARTED, ASKED, INVALID, COMPLETED, CANCELLED, ABORTED, PAUSED_NOW, RESUMED, BUSY = (
-    "started", "asked", "invalid", "completed", "cancelled", "aborted", "paused", "resumed", "busy",
+    "started",
+    "asked",
+    "invalid",
+    "completed",
+    "cancelled",
+    "aborted",
+    "paused",
+    "resumed",
+    "busy",
 )
 
 
@@ -250,9 +258,7 @@ class ConversationEngine:
 
     def _ask(self, definition: Flow, state: ConversationState, step: Step) -> str:
         total = sum(1 for s in definition.steps if s.applies(state.answers))
-        position = 1 + sum(
-            1 for s in definition.steps[: definition.index(step.key)] if s.applies(state.answers)
-        )
+        position = 1 + sum(1 for s in definition.steps[: definition.index(step.key)] if s.applies(state.answers))
         has_previous = _previous_step(definition, state, before=step.key) is not None
         hint = "回复“返回”修改上一步，“取消”退出" if has_previous else "回复“取消”可退出"
         current = state.answers.get(step.key)
@@ -301,10 +307,7 @@ def _previous_step(definition: Flow, state: ConversationState, *, before: str) -
 
 
 def _paused_text(definition: Flow) -> str:
-    return (
-        f"您在「{definition.title}」停留较久，已为您暂停，已填写的内容会保留。"
-        f"回复“继续”可接着填写，回复“取消”放弃。"
-    )
+    return f"您在「{definition.title}」停留较久，已为您暂停，已填写的内容会保留。回复“继续”可接着填写，回复“取消”放弃。"
 
 
 def _busy_text() -> str:

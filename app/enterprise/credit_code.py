@@ -54,7 +54,7 @@ AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
 
 # GB/T 2260 province-level prefixes; "10" is the national level (100000) used by central registrations.
 _PROVINCES = frozenset(
-    "10 11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    "10 11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()  # noqa: SIM905
 )
 _ILLEGAL_HINT = "只允许数字和除 I、O、Z、S、V 以外的大写字母"
 

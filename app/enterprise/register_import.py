@@ -44,7 +44,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("credit_code", "统一社会信用代码", True, ("社会信用代码", "信用代码")),
     Column("name", "企业名称", True, ("名称", "单位名称")),
-    Column("legal_representative", "法定代表人", True, ("法定代表人姓名", "法人代表", "负责人")),
+    Column("legal_representative", "法定代表人", True, ("法定代表人姓名", "法人代表", "负责人", "经营者")),
     Column("district", "所属区", True, ("所属区县", "所属行政区", "区")),
     Column("industry_section", "行业门类", False, ("门类",)),
     Column("industry_division", "行业大类", True, ("大类",)),
@@ -106,8 +106,9 @@ async def import_register(
     one rejected row imports nothing. Problems with the file as a whole (no header, missing
     columns, unreadable workbook) come back as a rejection of line 1 with nothing imported.
 
-    `progress(done, total)` counts steps: each row once when validated and each valid row once
-    when written; `total` is an estimate from the file's size until validation is done."""
+    `progress(done, total)` is in rows, each counting half when validated and half when written
+    (or skipped as rejected), so `done` reaches `total` when the import is complete; `total` is
+    an estimate from the file's size until validation is done."""
     report = ImportReport()
     records: list[EnterpriseRecord] = []
     try:
@@ -132,24 +133,24 @@ async def import_register(
                     records.append(result)
                 if report.total % _YIELD_EVERY == 0:
                     if progress is not None:
-                        progress(report.total, 2 * max(estimate, report.total))
+                        progress(report.total // 2, max(estimate, report.total))
                     await asyncio.sleep(0)  # validation is CPU work: let the server breathe
     except _FileRejected as rejected:
         return ImportReport(total=0, rejected=[RejectedRow(line=rejected.line, credit_code="", reason=rejected.reason)])
 
     if strict and report.rejected:
         records.clear()
-    work = report.total + len(records)
+    # Half steps: every row validated, plus the rows that will not be written.
+    steps = report.total + report.total - len(records)
     if progress is not None:
-        progress(report.total, work)
+        progress(steps // 2, report.total)
     if records:
-        written = report.total
 
         def batch_written(count: int) -> None:
-            nonlocal written
-            written += count
+            nonlocal steps
+            steps += count
             if progress is not None:
-                progress(written, work)
+                progress(steps // 2, report.total)
 
         counts = await upsert_enterprises(records=records, batch_size=batch_size, progress=batch_written)
         report.created, report.updated = counts.created, counts.updated
@@ -220,7 +221,7 @@ def _workbook_sheet(path: Path) -> Iterator[_Sheet]:
 @contextmanager
 def _csv_sheet(path: Path) -> Iterator[_Sheet]:
     encoding, lines = _sniff_encoding(path)
-    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+    with path.open(encoding=encoding, newline="") as handle:
         first = handle.readline()
         handle.seek(0)
         delimiter = max((",", "\t", ";"), key=first.count) if first else ","
@@ -244,27 +245,33 @@ def _csv_sheet(path: Path) -> Iterator[_Sheet]:
 def _sniff_encoding(path: Path) -> tuple[str, int]:
     """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030 (a superset of
     GBK, which government systems export). Also counts lines, for progress before parsing."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    decoders = {"utf-8-sig": codecs.getincrementaldecoder("utf-8")(), "gb18030": codecs.getincrementaldecoder("gb18030")()}
+    failures: dict[str, int] = {}
     lines = 0
     last = b""
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            for name, decoder in decoders.items():
+                if name not in failures:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError as exc:
+                        failures[name] = lines + chunk[: exc.start].count(b"\n") + 1
             lines += chunk.count(b"\n")
             last = chunk[-1:]
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-        if utf8:
+    for name, decoder in decoders.items():
+        if name not in failures:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                utf8 = False
+                failures[name] = lines + 1
     if last and last != b"\n":
         lines += 1
-    return ("utf-8-sig" if utf8 else "gb18030"), lines
+    for name in decoders:
+        if name not in failures:
+            return name, lines
+    line = max(failures.values())  # the encoding that read further is the file's, spoilt from there
+    raise _FileRejected(f"无法识别文件编码：第{line}行起既不是 UTF-8 也不是 GB18030/GBK 文本（请另存为 UTF-8 CSV）", line=line)
 
 
 def _first_nonblank(rows: Iterator[tuple[int, list[Cell]]]) -> tuple[int, list[Cell]]:
@@ -436,7 +443,7 @@ class _RowParser:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             errors.append(f"{header}「{_text(value)}」在表格中被存成了数字，已丢失精度：请把该列设为文本格式后重新导出")
             return ""
-        code = credit_codes.normalise(value)
+        code = credit_codes.normalise(_text(value))
         if not code:
             errors.append(f"{header}为空")
             return ""

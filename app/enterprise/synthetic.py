@@ -35,14 +35,14 @@ _PROGRESS_EVERY = 10_000
 class _Weighted:
     """Draws one of `values` with the given relative weights, with one `random()` call."""
 
-    __slots__ = ("values", "cumulative", "total")
+    __slots__ = ("cumulative", "total", "values")
 
     def __init__(self, pairs: Sequence[tuple[object, float]]) -> None:
         self.values = [value for value, _ in pairs]
         self.cumulative = list(accumulate(weight for _, weight in pairs))
         self.total = self.cumulative[-1]
 
-    def draw(self, rng: random.Random):  # noqa: ANN201 - the type of the values
+    def draw(self, rng: random.Random):
         return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
 
 

@@ -9,7 +9,7 @@ Recording is one function per direction so every transport logs the same shape.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.identity.models import Follower
@@ -94,9 +94,7 @@ async def mark_template_finished(*, msg_id: str, status: str, openid: str = "") 
     logged (sent by another system, or purged). `status` is WeChat's text:
     `success`, `failed:user block`, `failed: system failed`.
     """
-    query = MessageLog.filter(
-        direction=Direction.outbound, kind="template", wechat_msg_id=str(msg_id)
-    )
+    query = MessageLog.filter(direction=Direction.outbound, kind="template", wechat_msg_id=str(msg_id))
     if openid:
         query = query.filter(openid=openid)
     entry = await query.order_by("-id").first()
@@ -120,7 +118,7 @@ async def record_grants(*, entry: MessageLog, grants: list[dict[str, str]]) -> M
 
 async def purge_older_than(*, days: int, now: datetime | None = None) -> int:
     """Delete log entries past the retention period; returns how many were deleted."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     return await MessageLog.filter(created_at__lt=cutoff).delete()
 
 

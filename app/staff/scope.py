@@ -63,7 +63,9 @@ ACTIONS: dict[str, str] = {
     "report.view": "查看统计报表",
 }
 
-_READ_ONLY = {"organisation.view", "follower.view", "autoreply.view", "menu.view", "audit.view", "survey.view", "report.view"}
+_READ_ONLY = {
+    "organisation.view", "follower.view", "autoreply.view", "menu.view", "audit.view", "survey.view", "report.view",
+}
 
 PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.city_admin: frozenset(ACTIONS),
@@ -82,7 +84,9 @@ PERMISSIONS: dict[StaffRole, frozenset[str]] = {
 }
 
 # Roles whose scope is the whole city, whatever organisation the account belongs to.
-CITY_WIDE_ROLES = frozenset({StaffRole.city_admin, StaffRole.policy_editor, StaffRole.service_manager, StaffRole.evaluator})
+CITY_WIDE_ROLES = frozenset(
+    {StaffRole.city_admin, StaffRole.policy_editor, StaffRole.service_manager, StaffRole.evaluator}
+)
 
 # Which roles a staff manager may hand out: a district administrator cannot create a
 # city-wide account, since that would widen their own reach.
@@ -150,7 +154,8 @@ async def scope_queryset(staff: Staff, queryset: QuerySet[M], kind: str) -> Quer
     visible = await visible_organisation_ids(staff)
     if visible is ALL_ORGANISATIONS:
         return queryset
-    return queryset.filter(**{f"{field}__in": sorted(visible)}) if visible else queryset.filter(**{f"{field}__in": [-1]})
+    # An empty scope must match nothing (an empty IN list is not portable SQL).
+    return queryset.filter(**{f"{field}__in": sorted(visible) or [-1]})
 
 
 async def in_scope(staff: Staff, organisation_id: int | None) -> bool:

@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, html
 
 from handlers.h5.session import current_openid
 
-__all__ = ["index", "render_page"]
+__all__ = ["index", "message_page", "render_page"]
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -89,6 +89,7 @@ async def test_news_and_flow_replies(editor, redis, appeal_flow):
                                        "https://qiyun.example.gov.cn/static/cover.png")
     started = await find_reply(text="我要反映诉求", redis=redis)
     assert started.kind is ReplyKind.flow and started.flow_name == "test_appeal" and started.article is None
+    assert (str(news.kind), str(started.kind)) == ("news", "flow")  # the router compares plain strings
 
 
 async def test_edits_apply_at_once_through_the_cache(editor, redis):

@@ -15,7 +15,11 @@ from tortoise import connections
 from app.enterprise.credit_code import check_character
 from app.enterprise.models import Enterprise
 from app.enterprise.reference import District, LifecycleStage, Ownership, SizeClass
-from app.enterprise.register_import import REGISTER_HEADERS, RejectedRow, import_register
+from app.enterprise.register_import import (
+    REGISTER_HEADERS,
+    RejectedRow,
+    import_register,
+)
 from app.enterprise.synthetic import generate_enterprises, write_register_csv
 
 from .factories import credit_code, register_row, with_wrong_check_character, write_csv
@@ -147,11 +151,38 @@ async def test_missing_columns_reject_the_file_and_import_nothing(tmp_path: Path
     assert await Enterprise.all().count() == 0
 
 
+async def test_a_column_given_twice_rejects_the_file(tmp_path: Path) -> None:
+    headers = [*REGISTER_HEADERS, "信用代码"]  # an alias of 统一社会信用代码
+    report = await import_register(path=write_csv(tmp_path / "twice.csv", [register_row()], headers=headers))
+    assert report.rejected == [
+        RejectedRow(line=1, credit_code="", reason="表头第1行：列「统一社会信用代码」出现了两次（第1列和第15列）")
+    ]
+    assert await Enterprise.all().count() == 0
+
+
 async def test_an_empty_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"\xef\xbb\xbf\r\n\r\n")
     report = await import_register(path=path)
     assert report.rejected == [RejectedRow(line=1, credit_code="", reason="文件是空的：没有表头行")]
+
+
+async def test_an_undecodable_file_is_named(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "register.csv", [register_row(), register_row()], encoding="utf-8")
+    path.write_bytes(path.read_bytes() + b"\xff\xff\xff\n")  # neither UTF-8 nor GB18030
+    report = await import_register(path=path)
+    assert report.rejected == [
+        RejectedRow(line=4, credit_code="", reason="无法识别文件编码：第4行起既不是 UTF-8 也不是 GB18030/GBK 文本（请另存为 UTF-8 CSV）")
+    ]
+    assert await Enterprise.all().count() == 0
+
+
+async def test_an_unreadable_workbook_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not a workbook")
+    report = await import_register(path=path)
+    assert report.total == 0 and len(report.rejected) == 1
+    assert report.rejected[0].reason.startswith("无法读取 Excel 文件")
 
 
 async def test_line_numbers_are_as_a_person_sees_the_file(tmp_path: Path) -> None:
@@ -290,7 +321,7 @@ async def test_a_database_failure_in_a_later_batch_leaves_nothing(tmp_path: Path
             batch_size=10,
             progress=lambda done, total: written.append(done),
         )
-    assert written[-1] == 40 + 20  # all rows validated and two batches written before the failure
+    assert written[-1] == (40 + 20) // 2  # all rows validated and two batches written before the failure
     assert await Enterprise.all().count() == 0
 
 
@@ -308,16 +339,27 @@ async def test_a_failed_refresh_leaves_the_register_as_it_was(tmp_path: Path, da
     assert sorted(await Enterprise.all().values_list("name", flat=True)) == sorted(row["企业名称"] for row in original)
 
 
-async def test_progress_counts_validation_and_writing(tmp_path: Path) -> None:
+async def test_progress_is_in_rows_and_completes_with_the_import(tmp_path: Path) -> None:
     path = tmp_path / "register.csv"
     write_register_csv(path, 5000, seed=8)
     calls: list[tuple[int, int]] = []
     report = await import_register(path=path, batch_size=1000, progress=lambda done, total: calls.append((done, total)))
     assert report.created == 5000
-    assert calls[-1] == (10_000, 10_000)
+    assert calls[-1] == (5000, 5000)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert all(done <= total for done, total in calls)
-    assert len(calls) >= 5 + 2  # a few during validation, one per batch
+    assert calls[1][0] < 2500 < calls[-2][0]  # half the work is validating, half writing
+    assert len(calls) >= 2 + 5  # during validation, and once per batch
+
+
+async def test_progress_counts_rejected_rows_as_done(tmp_path: Path) -> None:
+    rows = [register_row(), register_row(date="不详"), register_row(district="")]
+    calls: list[tuple[int, int]] = []
+    await import_register(path=write_csv(tmp_path / "r.csv", rows), progress=lambda *call: calls.append(call))
+    assert calls[-1] == (3, 3)
+    calls.clear()
+    await import_register(path=write_csv(tmp_path / "s.csv", rows), strict=True, progress=lambda *call: calls.append(call))
+    assert calls[-1] == (3, 3)
 
 
 async def test_a_generated_register_imports_cleanly(tmp_path: Path) -> None:

@@ -15,7 +15,12 @@ from python_calamine import CalamineWorkbook
 from app.enterprise import credit_code, industry
 from app.enterprise.reference import District, LifecycleStage, SizeClass
 from app.enterprise.register_import import REGISTER_HEADERS
-from app.enterprise.synthetic import REFERENCE_DATE, generate_enterprises, write_register_csv, write_register_xlsx
+from app.enterprise.synthetic import (
+    REFERENCE_DATE,
+    generate_enterprises,
+    write_register_csv,
+    write_register_xlsx,
+)
 
 DIVISION_OF_DISTRICT = {district.label: district.value for district in District}
 

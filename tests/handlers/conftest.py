@@ -112,16 +112,28 @@ class SignedRequest:
     body: bytes
 
 
-def plain_request(xml: str, *, timestamp: int | None = None, nonce: str | None = None, token: str = TEST_TOKEN) -> SignedRequest:
+def plain_request(
+    xml: str, *, timestamp: int | None = None, nonce: str | None = None, token: str = TEST_TOKEN
+) -> SignedRequest:
     timestamp_text = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or str(secrets.randbelow(10**9))
-    params = {"signature": signature(token, timestamp_text, nonce), "timestamp": timestamp_text, "nonce": nonce,
-              "openid": "oTest"}
+    params = {
+        "signature": signature(token, timestamp_text, nonce),
+        "timestamp": timestamp_text,
+        "nonce": nonce,
+        "openid": "oTest",
+    }
     return SignedRequest(params, xml.encode("utf-8"))
 
 
-def safe_request(xml: str, *, timestamp: int | None = None, nonce: str | None = None,
-                 appid: str = TEST_APPID, aes_key: str = TEST_AES_KEY) -> SignedRequest:
+def safe_request(
+    xml: str,
+    *,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+    appid: str = TEST_APPID,
+    aes_key: str = TEST_AES_KEY,
+) -> SignedRequest:
     """Encrypted exactly as WeChat's sample code does it (wechatpy's `encrypt_message`)."""
     timestamp_text = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or str(secrets.randbelow(10**9))

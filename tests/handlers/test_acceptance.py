@@ -15,7 +15,9 @@ CREDIT_CODE = "91350100M000100Y43"
 
 async def test_subscribe_welcome_bind_with_one_wrong_try_then_cancel_another_flow(sim, db, redis):
     assert is_valid(CREDIT_CODE)
-    enterprise = await make_enterprise(name="福州示例科技有限公司", legal_representative="张三", credit_code=CREDIT_CODE)
+    enterprise = await make_enterprise(
+        name="福州示例科技有限公司", legal_representative="张三", credit_code=CREDIT_CODE
+    )
 
     # Subscribes and is welcomed with what the account can do.
     subscribed = await sim.event(OPENID, "subscribe")

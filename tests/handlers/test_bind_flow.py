@@ -3,6 +3,9 @@ question again, or the end of the conversation with the service's own words."""
 
 from __future__ import annotations
 
+import json
+
+from app.conversation import ConversationEngine
 from app.identity.models import EnterpriseBinding, Follower
 from tests.identity.factories import make_credit_code, make_enterprise, with_wrong_check_char
 
@@ -72,3 +75,21 @@ async def test_the_keyword_and_the_menu_both_start_binding_from_the_first_questi
         assert "【绑定企业 1/4】" in await sim.say(OPENID, start)
     clicked = await sim.event(OPENID, "CLICK", event_key="bind_enterprise")
     assert "【绑定企业 1/4】" in clicked["reply"]["Content"]
+
+
+async def test_an_idle_binding_pauses_politely_answers_the_new_message_and_continues_later(sim, redis, db):
+    enterprise = await make_enterprise()
+    await fill(sim, "绑定", enterprise.credit_code)
+    key = ConversationEngine(redis=redis).store.key(OPENID)
+    state = json.loads(await redis.get(key))
+    state["updated_at"] -= 11 * 60  # as if the follower walked away eleven minutes ago
+    await redis.set(key, json.dumps(state))
+
+    reply = await sim.say(OPENID, "帮助")
+    assert reply.startswith("您在「绑定企业」停留较久，已为您暂停，已填写的内容会保留。")
+    assert "您可以这样使用企业服务云" in reply  # the new message is answered too
+    resumed = await sim.say(OPENID, "继续")
+    assert resumed.startswith("好的，我们继续「绑定企业」。")
+    assert f"· {enterprise.credit_code}" in resumed and "请输入该企业法定代表人的姓名" in resumed
+    assert (await fill(sim, "张三", "1", "1")).startswith("绑定成功！")
+    assert (await sim.say(OPENID, "继续")).startswith("目前没有需要继续填写的事项。")

@@ -38,7 +38,8 @@ def slow_keyword(monkeypatch):
 def template_fallback():
     set_reply_fallback(
         lambda follower, reply: TemplateFallback(
-            template_id="tpl_reply_ready", data={"thing1": "您咨询的问题已有答复", "time2": "刚刚"},
+            template_id="tpl_reply_ready",
+            data={"thing1": "您咨询的问题已有答复", "time2": "刚刚"},
             url="https://example.invalid/h5/",
         )
     )

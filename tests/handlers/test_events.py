@@ -107,8 +107,11 @@ async def test_template_delivery_reports_update_the_logged_message(sim, db):
 async def test_subscribe_notification_grants_are_recorded_for_the_ledger(sim, db):
     grant = {"TemplateId": "tpl_policy", "SubscribeStatusString": "accept", "PopupScene": "2"}
     await sim.event(OPENID, "subscribe_msg_popup_event", extra={"SubscribeMsgPopupEvent": {"List": grant}})
-    await sim.event(OPENID, "subscribe_msg_change_event",
-                    extra={"SubscribeMsgChangeEvent": {"List": {"TemplateId": "tpl_policy", "SubscribeStatusString": "reject"}}})
+    await sim.event(
+        OPENID,
+        "subscribe_msg_change_event",
+        extra={"SubscribeMsgChangeEvent": {"List": {"TemplateId": "tpl_policy", "SubscribeStatusString": "reject"}}},
+    )
     entries = await MessageLog.filter(openid=OPENID, kind="event").order_by("id")
     assert entries[0].payload["grants"] == [grant]
     assert entries[1].payload["grants"] == [{"TemplateId": "tpl_policy", "SubscribeStatusString": "reject"}]
@@ -118,7 +121,12 @@ async def test_inbound_and_outbound_messages_are_logged_with_their_follower(sim,
     await sim.say(OPENID, "帮助")
     follower = await Follower.get(openid=OPENID)
     inbound, outbound = await MessageLog.filter(openid=OPENID).order_by("id")
-    assert (inbound.direction, inbound.kind, inbound.summary, inbound.follower_id) == ("inbound", "text", "帮助", follower.id)
+    assert (inbound.direction, inbound.kind, inbound.summary, inbound.follower_id) == (
+        "inbound",
+        "text",
+        "帮助",
+        follower.id,
+    )
     assert inbound.wechat_msg_id and inbound.payload["Content"] == "帮助"
     assert (outbound.direction, outbound.kind, outbound.follower_id) == ("outbound", "passive_reply", follower.id)
     assert outbound.summary.startswith("您可以这样使用企业服务云")

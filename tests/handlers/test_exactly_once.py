@@ -40,7 +40,9 @@ def counting_keyword():
     router.unregister(count)
 
 
-async def test_three_simultaneous_tries_are_handled_once_and_all_get_the_same_reply(server, http, redis, counting_keyword):
+async def test_three_simultaneous_tries_are_handled_once_and_all_get_the_same_reply(
+    server, http, redis, counting_keyword
+):
     request = safe_request(text_xml(OPENID, "计数", msg_id=5550001))
     answers = await asyncio.gather(*(post(http, server, request) for _ in range(3)))
 
@@ -65,8 +67,12 @@ async def test_a_retry_after_a_timeout_waits_for_the_first_try_and_repeats_its_r
 
 async def test_two_different_events_in_the_same_second_are_both_handled(sim, db):
     """De-dup keys for events must not collapse distinct events of one follower."""
-    await sim.event(OPENID, "TEMPLATESENDJOBFINISH", create_time=1_700_000_000, extra={"MsgID": 11, "Status": "success"})
-    await sim.event(OPENID, "TEMPLATESENDJOBFINISH", create_time=1_700_000_000, extra={"MsgID": 12, "Status": "success"})
+    await sim.event(
+        OPENID, "TEMPLATESENDJOBFINISH", create_time=1_700_000_000, extra={"MsgID": 11, "Status": "success"}
+    )
+    await sim.event(
+        OPENID, "TEMPLATESENDJOBFINISH", create_time=1_700_000_000, extra={"MsgID": 12, "Status": "success"}
+    )
     assert await MessageLog.filter(direction="inbound", openid=OPENID).count() == 2
 
 
@@ -84,8 +90,16 @@ async def two_servers(settings, database) -> AsyncIterator[list[str]]:
         port = free_port()
         processes.append(
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app", "serve", "--port", str(port),
-                env=env, cwd=os.getcwd(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--port",
+                str(port),
+                env=env,
+                cwd=os.getcwd(),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -101,7 +115,7 @@ async def two_servers(settings, database) -> AsyncIterator[list[str]]:
         for process in processes:
             try:
                 await asyncio.wait_for(process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
 
@@ -151,4 +165,3 @@ async def test_three_tries_at_once_on_two_processes_give_one_reply_record_and_on
 
 def test_the_deadline_leaves_a_margin_under_wechats_five_seconds():
     assert 3.0 <= callback.DEADLINE_S <= 4.5
-

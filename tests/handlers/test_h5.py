@@ -1,7 +1,6 @@
 """H5 sign-in through WeChat's web OAuth, the session cookie, and the page layout.
 
-The simulator does not serve `/sns/oauth2/access_token` yet, so a stub answers that one
-endpoint with WeChat's documented response shapes.
+WeChat's side (the code exchange at `/sns/oauth2/access_token`) is the simulator's.
 """
 
 from __future__ import annotations
@@ -10,51 +9,27 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 
 from app.identity.models import Follower
-from app.wechat import WeChatClient
 from handlers.h5 import session
 from handlers.h5.oauth import AUTHORIZE_URL, STATE_KEY, safe_next
-from tests.conftest import TEST_APPID, TEST_SECRET, free_port
+from tests.conftest import TEST_APPID
 
 OPENID = "oWebVisitor01"
 
 
 @pytest.fixture
-async def oauth_stub(resources):
-    """WeChat's /sns/oauth2/access_token: code 'good' is worth OPENID once."""
-    used: set[str] = set()
-    calls: list[dict[str, str]] = []
+async def oauth_code(wechat, http):
+    """The follower's tap through WeChat's authorize page: the simulator issues a code for OPENID."""
+    async with http.post(f"{wechat.url}/_sim/oauth_codes", json={"appid": TEST_APPID, "openid": OPENID}) as response:
+        assert response.status == 200
+        return (await response.json())["code"]
 
-    async def access_token(request: web.Request) -> web.Response:
-        query = dict(request.query)
-        calls.append(query)
-        if query.get("appid") != TEST_APPID or query.get("secret") != TEST_SECRET:
-            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
-        if query.get("code") != "good" or "good" in used:
-            return web.json_response({"errcode": 40029, "errmsg": "invalid code"})
-        used.add("good")
-        return web.json_response(
-            {"access_token": "ACCESS", "expires_in": 7200, "refresh_token": "REFRESH", "openid": OPENID,
-             "scope": "snsapi_base", "is_snapshotuser": 0}
-        )
 
-    app = web.Application()
-    app.router.add_get("/sns/oauth2/access_token", access_token)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    original = resources.official_account
-    resources.official_account = WeChatClient(
-        appid=TEST_APPID, secret=TEST_SECRET, redis=resources.redis, api_base=f"http://127.0.0.1:{port}"
-    )
-    yield calls
-    await resources.official_account.aclose()
-    resources.official_account = original
-    await runner.cleanup()
+async def exchanges(wechat, http) -> list[dict]:
+    async with http.get(f"{wechat.url}/_sim/records", params={"api": "/sns/oauth2/access_token"}) as response:
+        return (await response.json())["records"]
 
 
 async def start(http, server: str, next_path: str | None = "/h5/policies/42") -> str:
@@ -79,8 +54,18 @@ async def test_sign_in_starts_at_wechats_authorize_page_with_a_one_time_state(se
 
 @pytest.mark.parametrize(
     "given",
-    ["https://evil.example/h5/", "//evil.example/h5/", "/admin/", "/h5/../admin", "/h5\\@evil.example",
-     "javascript:alert(1)", "/h5//evil.example", "", None, "/h5x"],
+    [
+        "https://evil.example/h5/",
+        "//evil.example/h5/",
+        "/admin/",
+        "/h5/../admin",
+        "/h5\\@evil.example",
+        "javascript:alert(1)",
+        "/h5//evil.example",
+        "",
+        None,
+        "/h5x",
+    ],
 )
 def test_next_is_limited_to_this_sites_h5_pages(given):
     assert safe_next(given) == "/h5/"
@@ -91,13 +76,17 @@ def test_next_keeps_h5_paths(given):
     assert safe_next(given) == given
 
 
-async def test_the_callback_exchanges_the_code_sets_a_signed_cookie_and_goes_to_next(server, http, settings, oauth_stub, db):
+async def test_the_callback_exchanges_the_code_sets_a_signed_cookie_and_goes_to_next(
+    server, http, settings, wechat, oauth_code, db
+):
     state = parse_qs(urlsplit((await start(http, server)).split("#")[0]).query)["state"][0]
-    async with http.get(f"{server}/h5/oauth/callback", params={"code": "good", "state": state},
-                        allow_redirects=False) as response:
+    async with http.get(
+        f"{server}/h5/oauth/callback", params={"code": oauth_code, "state": state}, allow_redirects=False
+    ) as response:
         assert response.status == 302 and response.headers["Location"] == "/h5/policies/42"
         raw_cookie = response.headers["Set-Cookie"]
-    assert oauth_stub[0]["grant_type"] == "authorization_code" and oauth_stub[0]["code"] == "good"
+    [exchange] = await exchanges(wechat, http)
+    assert exchange["params"]["grant_type"] == "authorization_code" and exchange["params"]["code"] == oauth_code
 
     cookie = SimpleCookie()
     cookie.load(raw_cookie)
@@ -109,11 +98,11 @@ async def test_the_callback_exchanges_the_code_sets_a_signed_cookie_and_goes_to_
     assert not follower.subscribed  # a visitor is not a follower until they subscribe
 
     # The state works once.
-    async with http.get(f"{server}/h5/oauth/callback", params={"code": "good", "state": state}) as response:
+    async with http.get(f"{server}/h5/oauth/callback", params={"code": oauth_code, "state": state}) as response:
         assert response.status == 400 and "登录链接已失效" in await response.text()
 
 
-async def test_a_used_or_bad_code_shows_a_chinese_page(server, http, oauth_stub, db):
+async def test_a_used_or_bad_code_shows_a_chinese_page(server, http, wechat, db):
     state = parse_qs(urlsplit((await start(http, server)).split("#")[0]).query)["state"][0]
     async with http.get(f"{server}/h5/oauth/callback", params={"code": "bad", "state": state}) as response:
         assert response.status == 400
@@ -121,11 +110,12 @@ async def test_a_used_or_bad_code_shows_a_chinese_page(server, http, oauth_stub,
     assert "未能登录" in page and 'lang="zh-CN"' in page
 
 
-async def test_the_cookie_is_secure_when_the_site_is_served_over_https(serve, settings, http, oauth_stub, db):
+async def test_the_cookie_is_secure_when_the_site_is_served_over_https(serve, settings, http, oauth_code, db):
     async with serve(settings.model_copy(update={"public_base_url": "https://qiyun.example.gov.cn"})) as url:
         state = parse_qs(urlsplit((await start(http, url)).split("#")[0]).query)["state"][0]
-        async with http.get(f"{url}/h5/oauth/callback", params={"code": "good", "state": state},
-                            allow_redirects=False) as response:
+        async with http.get(
+            f"{url}/h5/oauth/callback", params={"code": oauth_code, "state": state}, allow_redirects=False
+        ) as response:
             cookie = SimpleCookie()
             cookie.load(response.headers["Set-Cookie"])
     assert cookie[session.COOKIE_NAME]["secure"]

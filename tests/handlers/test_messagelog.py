@@ -17,12 +17,31 @@ from app.messagelog.service import (
 
 async def test_inbound_and_outbound_entries_carry_their_follower_and_details(db):
     follower = await Follower.create(openid="oLog00000001")
-    inbound = await record_inbound(openid=follower.openid, kind="text", follower=follower, wechat_msg_id="123",
-                                   summary="你好", payload={"Content": "你好"})
-    outbound = await record_outbound(openid=follower.openid, kind="custom", follower=follower, summary="答复",
-                                     errcode=45015, status="failed", related_type="appeal", related_id=9)
+    inbound = await record_inbound(
+        openid=follower.openid,
+        kind="text",
+        follower=follower,
+        wechat_msg_id="123",
+        summary="你好",
+        payload={"Content": "你好"},
+    )
+    outbound = await record_outbound(
+        openid=follower.openid,
+        kind="custom",
+        follower=follower,
+        summary="答复",
+        errcode=45015,
+        status="failed",
+        related_type="appeal",
+        related_id=9,
+    )
     assert (inbound.direction, inbound.channel, inbound.follower_id) == ("inbound", "official_account", follower.id)
-    assert (outbound.direction, outbound.errcode, outbound.status, outbound.related_id) == ("outbound", 45015, "failed", 9)
+    assert (outbound.direction, outbound.errcode, outbound.status, outbound.related_id) == (
+        "outbound",
+        45015,
+        "failed",
+        9,
+    )
 
 
 async def test_long_summaries_are_clipped_not_refused(db):

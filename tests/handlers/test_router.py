@@ -11,7 +11,8 @@ from handlers.router import PASS, Router, router
 
 
 def ctx_for(xml_body: str) -> Context:
-    xml = f"<xml><ToUserName>gh</ToUserName><FromUserName>oRouter0001</FromUserName><CreateTime>1</CreateTime>{xml_body}</xml>"
+    head = "<ToUserName>gh</ToUserName><FromUserName>oRouter0001</FromUserName><CreateTime>1</CreateTime>"
+    xml = f"<xml>{head}{xml_body}</xml>"
     return Context(inbound=parse_inbound(xml), follower=None, resources=None)  # type: ignore[arg-type]
 
 

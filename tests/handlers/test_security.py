@@ -101,11 +101,13 @@ async def test_a_forged_msg_signature_or_another_apps_ciphertext_is_refused(serv
 async def test_a_replayed_nonce_with_another_body_is_refused_but_the_same_body_is_a_retry(server, http, db):
     first = plain_request(text_xml(OPENID, "帮助", msg_id=1001), nonce="777")
     assert (await post(http, server, first))[0] == 200
-    same_again = plain_request(text_xml(OPENID, "帮助", msg_id=1001), nonce="777",
-                               timestamp=int(first.params["timestamp"]))
+    same_again = plain_request(
+        text_xml(OPENID, "帮助", msg_id=1001), nonce="777", timestamp=int(first.params["timestamp"])
+    )
     assert (await post(http, server, same_again))[0] == 200
-    forged = plain_request(text_xml(OPENID, "转账给我", msg_id=1002), nonce="777",
-                           timestamp=int(first.params["timestamp"]))
+    forged = plain_request(
+        text_xml(OPENID, "转账给我", msg_id=1002), nonce="777", timestamp=int(first.params["timestamp"])
+    )
     assert (await post(http, server, forged))[0] == 403
     assert await MessageLog.filter(direction="inbound").count() == 1
 
@@ -156,8 +158,13 @@ async def test_a_billion_laughs_is_refused_fast_without_memory_growth(server, ht
 
 @pytest.mark.parametrize(
     "body",
-    [b"<xml><ToUserName>unclosed", b"not xml at all", "<xml>\xff</xml>".encode("latin-1"), b"<xml></xml>",
-     b"<other><FromUserName>x</FromUserName></other>"],
+    [
+        b"<xml><ToUserName>unclosed",
+        b"not xml at all",
+        "<xml>\xff</xml>".encode("latin-1"),
+        b"<xml></xml>",
+        b"<other><FromUserName>x</FromUserName></other>",
+    ],
     ids=["unclosed", "not-xml", "not-utf8", "empty-xml", "no-xml-root"],
 )
 async def test_malformed_bodies_get_400(server, http, db, body):
@@ -228,7 +235,7 @@ async def _raw_post(server: str, *, declared: int, sent: int) -> int:
                 writer.write(b"x" * 65536)
                 written += 65536
                 await asyncio.wait_for(writer.drain(), 2)
-        except (ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError):
             pass
         return int((await asyncio.wait_for(status_line, 2)).split()[1])
     finally:
