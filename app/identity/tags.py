@@ -22,7 +22,6 @@ from app.audit import service as audit
 from app.identity.models import Follower
 from app.staff.models import Staff
 from app.wechat import WeChatClient
-from app.wechat.base import BaseWeChatAPI, compact
 from app.wechat.errors import WeChatAPIError, WeChatValidationError
 
 __all__ = [
@@ -76,19 +75,6 @@ class SyncReport:
     followers_updated: int
 
 
-class _TagAPI(BaseWeChatAPI):
-    """Tag endpoints `app.wechat.user.UserAPI` does not (yet) have: rename, delete, members."""
-
-    async def update_tag(self, tag_id: int, name: str) -> dict[str, Any]:
-        return await self._post("/cgi-bin/tags/update", json={"tag": {"id": tag_id, "name": name}})
-
-    async def delete_tag(self, tag_id: int) -> dict[str, Any]:
-        return await self._post("/cgi-bin/tags/delete", json={"tag": {"id": tag_id}})
-
-    async def members(self, tag_id: int, next_openid: str | None = None) -> dict[str, Any]:
-        return await self._post("/cgi-bin/user/tag/get", json=compact({"tagid": tag_id, "next_openid": next_openid}))
-
-
 async def list_tags(*, client: WeChatClient, redis: Redis, refresh: bool = False) -> list[Tag]:
     """The account's tags (cached; `refresh` asks WeChat again)."""
     if not refresh:
@@ -112,7 +98,7 @@ async def create_tag(*, actor: Staff, client: WeChatClient, redis: Redis, name: 
 async def rename_tag(*, actor: Staff, client: WeChatClient, redis: Redis, tag_id: int, name: str) -> None:
     name = _name(name)
     before = {tag.id: tag.name for tag in await list_tags(client=client, redis=redis)}.get(tag_id, "")
-    await _call(_TagAPI(client.http).update_tag(tag_id, name))
+    await _call(client.user.update_tag(tag_id, name))
     await audit.record(
         staff=actor, action="tag.rename", target_type="wechat_tag", target_id=tag_id, detail={"from": before, "to": name}
     )
@@ -122,7 +108,7 @@ async def rename_tag(*, actor: Staff, client: WeChatClient, redis: Redis, tag_id
 async def delete_tag(*, actor: Staff, client: WeChatClient, redis: Redis, tag_id: int) -> int:
     """Delete a tag on WeChat and from every follower's mirror; returns how many followers had it."""
     before = {tag.id: tag.name for tag in await list_tags(client=client, redis=redis)}.get(tag_id, "")
-    await _call(_TagAPI(client.http).delete_tag(tag_id))
+    await _call(client.user.delete_tag(tag_id))
     changed = 0
     async with in_transaction():
         async for batch in _follower_batches():
@@ -176,12 +162,11 @@ async def set_follower_tags(
 async def sync_from_wechat(*, actor: Staff, client: WeChatClient, redis: Redis) -> SyncReport:
     """Rebuild the tag list and every follower's mirrored tags from WeChat's membership lists."""
     tags = await list_tags(client=client, redis=redis, refresh=True)
-    api = _TagAPI(client.http)
     membership: dict[str, set[int]] = {}
     for tag in tags:
         next_openid: str | None = None
         while True:
-            page = await _call(api.members(tag.id, next_openid))
+            page = await _call(client.user.get_tag_users(tag.id, next_openid))
             openids = (page.get("data") or {}).get("openid") or []
             for openid in openids:
                 membership.setdefault(openid, set()).add(tag.id)
