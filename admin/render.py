@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sanic import Request
 from sanic.response import HTTPResponse, html, redirect
 
+from app.messagelog.labels import kind_label, status_label
 from app.staff.models import StaffRole
 from app.staff.scope import ACTIONS, can
 
@@ -30,6 +31,9 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("粉丝标签", "/admin/tags", "follower.view"),
     ("自动回复", "/admin/autoreplies", "autoreply.view"),
     ("公众号菜单", "/admin/menu", "menu.view"),
+    ("惠企政策", "/admin/policies", "policy.edit"),
+    ("政策推送", "/admin/campaigns", "policy.edit"),
+    ("消息模板", "/admin/notifications", "notification.view"),
     ("操作日志", "/admin/audit", "audit.view"),
 )
 
@@ -55,6 +59,8 @@ _env = Environment(
 )
 _env.filters["dt"] = _local
 _env.filters["label"] = _label
+_env.filters["message_kind"] = kind_label
+_env.filters["delivery_status"] = status_label
 _env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 _env.globals["role_label"] = lambda role: StaffRole(role).label if role else ""
 _env.globals["ACTIONS"] = ACTIONS

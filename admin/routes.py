@@ -11,7 +11,20 @@ from pathlib import Path
 
 from admin.blueprint import bp
 from admin.security import finish_response, start_request
-from admin.views import audit, auth, autoreplies, followers, home, menu, organisations, staff, tags  # noqa: F401
+from admin.views import (  # noqa: F401
+    audit,
+    auth,
+    autoreplies,
+    campaigns,
+    followers,
+    home,
+    menu,
+    notifications,
+    organisations,
+    policies,
+    staff,
+    tags,
+)
 
 __all__ = ["bp"]
 

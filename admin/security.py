@@ -29,6 +29,7 @@ from app.staff.models import Staff
 __all__ = ["auth_stamp", "client_ip", "finish_response", "start_request", "store_for", "use_session"]
 
 PUBLIC_PATHS = frozenset({"/admin/login"})
+PASSWORD_CHANGE_PATHS = frozenset({"/admin/password", "/admin/logout"})
 STATIC_PREFIX = "/admin/static/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -88,6 +89,12 @@ async def start_request(request: Request) -> HTTPResponse | None:
     request.ctx.staff = staff
     if request.method not in SAFE_METHODS and not _csrf_ok(request, session):
         return csrf_refused(request)
+    if staff is not None and staff.must_change_password and request.path not in PASSWORD_CHANGE_PATHS:
+        # Someone else chose this password (a new account or a reset): it is the account
+        # holder's own before anything else is done with it.
+        if request.headers.get("HX-Request"):
+            return HTTPResponse(status=204, headers={"HX-Redirect": "/admin/password"})
+        return redirect("/admin/password", status=303)
     if staff is None and request.path not in PUBLIC_PATHS:
         target = "/admin/login"
         if request.method == "GET" and request.path not in ("/admin", "/admin/"):

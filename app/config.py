@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     )
 
     public_base_url: str = "http://127.0.0.1:8000"
+    proxies_count: int = Field(
+        default=0, ge=0, le=10,
+        description="reverse proxies in front of the server (e.g. 1 behind nginx): X-Forwarded-For is trusted that deep",
+    )
+    real_ip_header: str = Field(default="", description="a header the proxy sets to the client's address, e.g. X-Real-IP")
     secret_key: SecretStr = SecretStr("")
 
     wechat_appid: str = ""
@@ -65,10 +70,24 @@ class Settings(BaseSettings):
     miniprogram_appid: str = ""
     miniprogram_secret: SecretStr = SecretStr("")
 
+    # Template / subscribe-message ids, one per definition in `templates_msg` (empty = that
+    # notification is not configured; rendering it raises TemplateError, nothing is sent).
+    template_policy_push: str = ""
+    template_appeal_accepted: str = ""
+    template_appeal_dispatched: str = ""
+    template_appeal_replied: str = ""
+    template_appeal_overdue: str = ""
+    template_provider_engagement: str = ""
+    template_survey_invitation: str = ""
+    template_survey_reminder: str = ""
+    template_activity_reminder: str = ""
+    template_reply_ready: str = ""
+
     # Quotas and rate limits (WeChat's defaults; raise them when WeChat raises yours).
     template_daily_quota: int = Field(default=100_000, ge=1)
     push_rate_per_second: int = Field(default=1_500, ge=1)
     push_concurrency: int = Field(default=64, ge=1, le=1024)
+    push_frequency_cap_per_week: int = Field(default=3, ge=0, description="policy pushes per follower per 7 days, 0 = no cap")
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     message_log_retention_days: int = Field(default=180, ge=1)

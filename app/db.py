@@ -7,12 +7,16 @@ with `qiyun migrate`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
@@ -33,6 +37,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "app.survey.models",
     "app.activity.models",
     "app.messagelog.models",
+    "app.notification.models",
     "app.audit.models",
     "app.autoreply.models",
     "app.menustore.models",
@@ -62,8 +67,10 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         "engine": "tortoise.backends.sqlite",
         "credentials": {
             "file_path": path,
-            "journal_mode": "WAL",
+            # busy_timeout first: the pragmas run in this order, and the journal-mode
+            # pragma meets the lock of a process starting at the same moment.
             "busy_timeout": 15000,
+            "journal_mode": "WAL",
             "synchronous": "NORMAL",
             "foreign_keys": "ON",
         },
@@ -89,6 +96,32 @@ async def open_database(database_url: str) -> None:
     """Open the process's database. One per process, so it is the global fallback context:
     Sanic's request tasks and arq's job tasks do not inherit the listener's contextvars."""
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await _connect_now(connections.get("default"))
+
+
+CONNECT_ATTEMPTS = 8
+
+
+async def _connect_now(client: BaseDBAsyncClient) -> None:
+    """Open the connection here, in the start-up listener, rather than in the first request.
+
+    tortoise opens a SQLite connection lazily while holding the client's lock and does not
+    release that lock when opening fails (a `database is locked` from a process starting at
+    the same moment) or is cancelled (a probe's timeout): every later query would then wait
+    forever. Opened here, with a retry, no request ever opens it.
+    """
+    if not isinstance(client, SqliteClient):  # PostgreSQL: asyncpg's pool is created by init
+        return
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            await client.create_connection(with_db=True)
+            return
+        except sqlite3.OperationalError as exc:
+            await client.close()  # drop the half-configured connection
+            if attempt == CONNECT_ATTEMPTS:
+                raise
+            logger.warning("opening the SQLite database failed (%s), retrying", exc)
+            await asyncio.sleep(0.2 * attempt)
 
 
 async def close_database() -> None:

@@ -1,4 +1,4 @@
-"""Demo data for a local trial: organisations, staff accounts and a synthetic register.
+"""Demo data for a local trial: organisations, staff accounts, a synthetic register and policies.
 
 Loaded by `qiyun seed-demo` (and by `qiyun dev` on an empty database). Refused in
 production, where organisations and staff are real and the register is imported.
@@ -109,7 +109,7 @@ async def seed_demo(
     *, enterprises: int = 2000, seed: int = DEMO_SEED, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
     """Load the demo data; running it again changes nothing that is already there."""
-    summary = {"organisations": await upsert_organisations(demo_organisations()), "staff": 0, "enterprises": 0}
+    summary = {"organisations": await upsert_organisations(demo_organisations()), "staff": 0, "enterprises": 0, "policies": 0}
     for member in DEMO_STAFF:
         if not await Staff.filter(username=member.username).exists():
             await create_staff(
@@ -130,4 +130,9 @@ async def seed_demo(
                 progress=(lambda done, total: progress("enterprises", done, total)) if progress else None,
             )
         summary["enterprises"] = report.created
+    from app.identity.demo import seed_demo_followers
+    from app.policy.demo import seed_demo_policies  # late: the policy services import much of the app
+
+    summary["policies"] = await seed_demo_policies()
+    summary["followers"] = await seed_demo_followers(seed=seed)
     return summary

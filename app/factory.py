@@ -27,6 +27,11 @@ def create_app(settings: Settings | None = None, *, name: str = "qiyun", manage_
     app.config.MOTD = False
     app.config.ACCESS_LOG = False  # our own access line below carries the request id and latency
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Behind nginx the peer is the proxy: per-IP rate limits, sign-in lock-outs and the
+    # audit log need the client's address, which only the configured proxies may assert.
+    app.config.PROXIES_COUNT = settings.proxies_count
+    if settings.real_ip_header:
+        app.config.REAL_IP_HEADER = settings.real_ip_header
     app.ctx.settings = settings
 
     _register_request_context(app)
@@ -48,9 +53,13 @@ def _register_blueprints(app: Sanic) -> None:
 
 
 def _register_resource_listeners(app: Sanic, settings: Settings) -> None:
+    from app.policy import segment
+
     @app.before_server_start
     async def open_(app: Sanic) -> None:
         app.ctx.resources = await open_resources(settings)
+        # Load the Chinese tokenizer (~1 s) before traffic, not in the first search's request.
+        await segment.ensure_ready()
 
     @app.after_server_stop
     async def close_(app: Sanic) -> None:

@@ -26,6 +26,7 @@ from handlers import dedup
 from handlers.delivery import deliver_late, record_passive_reply
 from handlers.inbound import Inbound, MalformedMessage, parse_inbound
 from handlers.pipeline import APOLOGY, process
+from handlers.context import Context
 from handlers.replies import Text, render
 from handlers.security import MAX_CALLBACK_BODY, CallbackGuard, CallbackRejected
 
@@ -139,6 +140,8 @@ async def _handle_as_owner(
         )
     except Exception:  # the follower still gets the reply; only the log line is lost
         logger.exception("passive reply not logged", extra={"openid": inbound.openid})
+    if ctx.followups:
+        _keep(app, asyncio.create_task(_send_followups(ctx, inbound, resources)))
     return xml
 
 
@@ -154,6 +157,19 @@ async def _reply_late(task: asyncio.Task, inbound: Inbound, resources: Resources
         )
     except Exception:
         logger.exception("late reply failed", extra={"openid": inbound.openid})
+    await _send_followups(ctx, inbound, resources)
+
+
+async def _send_followups(ctx: Context, inbound: Inbound, resources: Resources) -> None:
+    """The messages a handler queued after its reply, in order, through the customer-service API."""
+    for followup in ctx.followups:
+        try:
+            await deliver_late(
+                wechat=resources.official_account, follower=ctx.follower, reply=followup, in_reply_to=inbound.msg_id
+            )
+        except Exception:
+            logger.exception("follow-up message failed", extra={"openid": inbound.openid})
+            return
 
 
 def _keep(app: Sanic, task: asyncio.Task) -> None:

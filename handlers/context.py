@@ -12,6 +12,7 @@ from app.conversation import ConversationEngine
 from app.identity.models import Follower
 from app.messagelog.models import MessageLog
 from handlers.inbound import Inbound
+from handlers.replies import Reply
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -32,6 +33,9 @@ class Context:
     """Set for keyword handlers: the pattern's match."""
     notices: list[str] = field(default_factory=list)
     """Texts any stage wants shown before the final reply."""
+    followups: list[Reply] = field(default_factory=list)
+    """Messages sent after the reply through the customer-service API (a passive reply is one
+    message only; e.g. a search answers with one news card, then the list of further results)."""
     _engine: ConversationEngine | None = None
 
     @property

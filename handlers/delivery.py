@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from app.identity import followers
@@ -21,6 +22,7 @@ from app.wechat import WeChatAPIError, WeChatNotFollowerError, WeChatWindowClose
 from handlers.replies import News, Reply, Silent, Text, clip_text
 
 if TYPE_CHECKING:
+    from app.config import Settings
     from app.wechat import WeChatClient
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "record_passive_reply",
     "reply_fallback",
     "set_reply_fallback",
+    "template_reply_fallback",
 ]
 
 logger = logging.getLogger("qiyun.callback")
@@ -57,6 +60,33 @@ def set_reply_fallback(builder: FallbackBuilder | None) -> None:
 
 def reply_fallback() -> FallbackBuilder | None:
     return _fallback
+
+
+def template_reply_fallback(settings: Settings) -> FallbackBuilder | None:
+    """The `reply_ready` notification (templates_msg) as the fallback: the start of the
+    answer, the time, and a link to the answer's article (or the H5 home page).
+    None when its template id (TEMPLATE_REPLY_READY) is not configured."""
+    import templates_msg
+
+    definition = templates_msg.get("reply_ready")
+    if not definition.is_configured(settings):
+        return None
+
+    def build(follower: Follower, reply: Reply) -> TemplateFallback | None:
+        link = next((a.url for a in reply.articles if a.url), None) if isinstance(reply, News) else None
+        summary = reply.articles[0].title if isinstance(reply, News) and reply.articles else reply.summary()
+        try:
+            message = definition.render(
+                {"summary": summary, "replied_at": datetime.now(UTC), "link": link}, settings=settings
+            )
+        except templates_msg.TemplateError:
+            logger.exception("late-reply template could not be rendered", extra={"openid": follower.openid})
+            return None
+        return TemplateFallback(
+            template_id=message.template_id, data=message.data, url=message.url, miniprogram=message.miniprogram
+        )
+
+    return build
 
 
 async def record_passive_reply(*, follower: Follower | None, openid: str, reply: Reply, in_reply_to: str) -> None:

@@ -7,10 +7,14 @@ log and answers only where the follower expects an answer.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from app.identity import followers
+from app.identity import jobs as identity_jobs
 from app.messagelog.service import mark_template_finished, record_grants
+from app.notification import service as notification
+from app.push import service as push_service
 from handlers import texts
 from handlers.autoreplies import welcome_text
 from handlers.context import Context
@@ -18,12 +22,19 @@ from handlers.router import PASS, router
 
 __all__: list[str] = []
 
+logger = logging.getLogger("qiyun.callback")
+
 
 @router.event("subscribe")
 async def on_subscribe(ctx: Context) -> Any:
     """Welcome the follower; a QR scene (`qrscene_<scene>`) goes to its owner."""
     outcome = await followers.subscribe(openid=ctx.openid, event_key=ctx.inbound.event_key)
     ctx.follower = outcome.follower
+    if not outcome.follower.unionid:
+        try:
+            await identity_jobs.enqueue_learn_unionid(ctx.redis, openid=ctx.openid)
+        except Exception:  # the welcome matters more; the next subscribe or sign-in links them
+            logger.exception("unionid lookup not queued", extra={"openid": ctx.openid})
     welcome = await welcome_text(redis=ctx.redis)
     if outcome.returning:
         welcome = f"{texts.WELCOME_BACK}{welcome}"
@@ -75,18 +86,26 @@ async def on_view(ctx: Context) -> None:
 
 @router.event("templatesendjobfinish")
 async def on_template_finished(ctx: Context) -> None:
-    """WeChat's final word on a template message: stored on its message-log row."""
+    """WeChat's final word on a template message: stored on its message-log row and, for a
+    push, on its delivery-ledger row (delivered, or failed with the reason)."""
     msg_id = ctx.inbound.field("MsgID") or ctx.inbound.field("MsgId")
     if msg_id:
-        await mark_template_finished(msg_id=msg_id, status=ctx.inbound.field("Status"), openid=ctx.openid)
+        status = ctx.inbound.field("Status")
+        await push_service.record_template_finished(msg_id=msg_id, status=status, openid=ctx.openid, redis=ctx.redis)
+        await mark_template_finished(msg_id=msg_id, status=status, openid=ctx.openid)
     return None
 
 
 @router.event("subscribe_msg_popup_event", "subscribe_msg_change_event", "subscribe_msg_sent_event")
 async def on_subscribe_message_event(ctx: Context) -> None:
-    """Grants given, changed or used for subscribe notifications: recorded for the grant ledger."""
+    """Grants given, changed or used for subscribe notifications: kept with the logged event
+    and applied to the grant ledger (`app.notification`)."""
+    grants = _grants(ctx.inbound.raw)
     if ctx.log_entry is not None:
-        await record_grants(entry=ctx.log_entry, grants=_grants(ctx.inbound.raw))
+        await record_grants(entry=ctx.log_entry, grants=grants)
+    await notification.record_official_account_event(
+        openid=ctx.openid, event=ctx.inbound.event, items=grants, settings=ctx.settings
+    )
     return None
 
 

@@ -4,4 +4,14 @@ A new handler module is added here; a new flow is just a file in `handlers/flows
 (the `flows` package imports all of its modules).
 """
 
-from handlers import autoreplies, conversation, events, flows, menu_clicks, scenes, text  # noqa: F401
+from handlers import (  # noqa: F401
+    autoreplies,
+    conversation,
+    events,
+    flows,
+    menu_clicks,
+    policy_chat,
+    scenes,
+    text,
+    unsubscribe,
+)

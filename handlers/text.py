@@ -6,11 +6,10 @@ from handlers import texts
 from handlers.context import Context
 from handlers.flows.bind_enterprise import start_binding
 from handlers.inbound import TYPE_NAMES
+from handlers.policy_chat import answer_search
 from handlers.router import router
 
 __all__: list[str] = []
-
-ECHO_LIMIT = 20
 
 
 @router.keyword(r"^(绑定|绑定企业|企业绑定)$", priority=10)
@@ -30,11 +29,9 @@ async def nothing_to_continue(ctx: Context) -> str:
 
 
 @router.message("text")
-async def unmatched_text(ctx: Context) -> str:
-    said = ctx.text.strip()
-    if len(said) > ECHO_LIMIT:
-        said = said[:ECHO_LIMIT] + "…"
-    return texts.NOT_UNDERSTOOD.format(text=said)
+async def unmatched_text(ctx: Context):
+    """Text nothing else claimed is read as a policy search: what enterprises ask most."""
+    return await answer_search(ctx, ctx.text)
 
 
 @router.fallback("message")

@@ -6,14 +6,10 @@ when it is installed; these are the built-in defaults and the fixed phrases.
 
 from __future__ import annotations
 
-WELCOME = (
-    "您好，欢迎关注企业服务云！在这里您可以：\n"
-    "· 查政策：搜索惠企政策，看看哪些政策适合您的企业\n"
-    "· 提诉求：向相关部门反映企业遇到的问题，随时查看办理进度\n"
-    "· 找服务：对接专业服务机构，报名服务中心的活动\n"
-    "· 参与营商环境评估，说出您的感受\n\n"
-    "建议先回复“绑定”（或点击菜单「企业服务」→「绑定企业」）绑定您的企业，获得更精准的服务。"
-)
+from app.autoreply.service import DEFAULT_WELCOME
+
+# The built-in welcome is the one staff start from in the admin panel (one text, not two).
+WELCOME = DEFAULT_WELCOME
 
 WELCOME_BACK = "欢迎回来！"
 

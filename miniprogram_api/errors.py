@@ -85,6 +85,9 @@ ERRORS: dict[str, ErrorInfo] = {
     "binding_not_found": ErrorInfo(404, "未找到该企业绑定记录"),
     "enterprise_access_denied": ErrorInfo(403, "您尚未绑定该企业，无权查看或办理该企业的事项"),
     "binding_role_insufficient": ErrorInfo(403, "您在该企业的身份无权办理此事项"),
+    # policies (app.policy)
+    "policy_not_found": ErrorInfo(404, "该政策不存在或已下线"),
+    "not_following": ErrorInfo(409, "政策推送通过“企业服务云”公众号发送，请先关注公众号后再设置。"),
 }
 
 # Sanic's own exceptions (routing, body size, parsing) by status.

@@ -132,6 +132,9 @@ def build_document(app: Sanic, blueprint_name: str, *, title: str = "企云小�
             )
         if spec.query is not None:
             query_schema = spec.query.model_json_schema(ref_template=_REF)
+            # Enums used by query fields (e.g. District) are shared schemas like any other.
+            for name, definition in query_schema.get("$defs", {}).items():
+                components.setdefault(name, definition)
             required = set(query_schema.get("required", []))
             for name, prop in query_schema.get("properties", {}).items():
                 parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}

@@ -163,11 +163,15 @@ async def _empty_tables(url: str) -> None:
             await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         return
     _, rows = await connection.execute_query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
         "AND name NOT LIKE 'sqlite_%' AND name <> 'tortoise_migrations'"
     )
+    # A virtual table (the FTS5 policy search index) is emptied through itself; deleting from
+    # its shadow tables (<name>_data, _idx, _content, _docsize, _config) would corrupt it.
+    virtual = [row["name"] for row in rows if (row["sql"] or "").upper().startswith("CREATE VIRTUAL TABLE")]
+    shadow = {f"{name}_{suffix}" for name in virtual for suffix in ("data", "idx", "content", "docsize", "config")}
     statements = ["PRAGMA foreign_keys = OFF"]
-    statements += [f'DELETE FROM "{row["name"]}"' for row in rows]
+    statements += [f'DELETE FROM "{row["name"]}"' for row in rows if row["name"] not in shadow]
     statements += ["DELETE FROM sqlite_sequence" if await _has_sqlite_sequence(connection) else "SELECT 1"]
     statements += ["PRAGMA foreign_keys = ON"]
     await connection.execute_script(";\n".join(statements))

@@ -45,10 +45,14 @@ __all__ = [
     "welcome_text",
 ]
 
+# Until staff save their own: what the account can do, and the first step (binding).
 DEFAULT_WELCOME = (
-    "您好，欢迎关注企业服务云！\n"
-    "点击下方菜单可以查询惠企政策、反映企业诉求、预约专业服务；"
-    "直接发送关键词（如“政策”“诉求”）也可以。"
+    "您好，欢迎关注企业服务云！在这里您可以：\n"
+    "· 查政策：搜索惠企政策，看看哪些政策适合您的企业\n"
+    "· 提诉求：向相关部门反映企业遇到的问题，随时查看办理进度\n"
+    "· 找服务：对接专业服务机构，报名服务中心的活动\n"
+    "· 参与营商环境评估，说出您的感受\n\n"
+    "建议先回复“绑定”（或点击菜单「企业服务」→「绑定企业」）绑定您的企业，获得更精准的服务。"
 )
 WELCOME = "welcome"
 TEXT_LIMIT_BYTES = 2048  # WeChat's limit for a text message

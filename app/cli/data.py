@@ -1,4 +1,4 @@
-"""Data commands: the enterprise register and demo data."""
+"""Data commands: the enterprise register, policies and demo data."""
 
 from __future__ import annotations
 
@@ -41,6 +41,48 @@ def import_enterprises(args: argparse.Namespace) -> int:
     return 1 if report.rejected and (args.strict or report.created + report.updated == 0) else 0
 
 
+def _import_policies_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="XLSX or CSV with Chinese headers (标题, 文号, 发文单位, 支持方式, ...)")
+    parser.add_argument("--publish", action="store_true", help="publish the policies at once instead of importing drafts")
+    parser.add_argument("--staff", metavar="USERNAME", help="import as this staff member (recorded as the author)")
+
+
+@command("import-policies", help="import policies from a spreadsheet, all or nothing (drafts unless --publish)", arguments=_import_policies_arguments)
+def import_policies_command(args: argparse.Namespace) -> int:
+    from app.policy.importer import import_policies
+    from app.staff.models import Staff
+
+    settings = settings_and_logging()
+    if not args.file.is_file():
+        print(f"qiyun: no such file: {args.file}", file=sys.stderr)
+        return 2
+
+    async def run():
+        staff = None
+        if args.staff:
+            staff = await Staff.get_or_none(username=args.staff.strip().lower(), is_active=True)
+            if staff is None:
+                return None
+        return await import_policies(path=args.file, staff=staff, publish=args.publish)
+
+    try:
+        report = run_with_database(settings, run)
+    except BaseORMException as exc:
+        print(f"qiyun: the import failed and nothing was imported: {exc}", file=sys.stderr)
+        return 1
+    if report is None:
+        print(f"qiyun: no active staff member {args.staff!r}", file=sys.stderr)
+        return 2
+    for rejected in report.rejected:
+        print(f"line {rejected.line}: {rejected.title or '-'}: {rejected.reason}", file=sys.stderr)
+    if report.rejected:
+        print(f"{report.total:,} rows: {len(report.rejected):,} rejected, nothing imported")
+        return 1
+    state = "published" if report.published else "drafts"
+    print(f"{report.total:,} rows: {report.imported:,} policies imported ({state})")
+    return 0
+
+
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="where to write (.csv or .xlsx)")
     parser.add_argument("--count", type=int, default=2000)
@@ -75,10 +117,24 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     )
     print(
         f"demo data: {summary['organisations']} organisations, {summary['staff']} staff, "
-        f"{summary['enterprises']:,} enterprises added"
+        f"{summary['enterprises']:,} enterprises, {summary.get('policies', 0)} policies, "
+        f"{summary.get('followers', 0)} bound demo followers added"
     )
     if summary["staff"]:
         print("demo staff accounts (development only):")
         for member in DEMO_STAFF:
             print(f"  {member.username:<8} {member.password:<20} {member.role.label}")
+    return 0
+
+
+@command("reindex-policies", help="rebuild the policy search index (after changing the search dictionary, or upgrading)")
+def reindex_policies_command(args: argparse.Namespace) -> int:
+    import time
+
+    from app.policy.search import rebuild_index
+
+    settings = settings_and_logging()
+    started = time.monotonic()
+    count = run_with_database(settings, lambda: rebuild_index(progress=Progress("policies")))
+    print(f"indexed {count:,} policies in {time.monotonic() - started:.1f}s")
     return 0

@@ -43,6 +43,15 @@ def development_credentials(var_dir: Path) -> dict[str, str]:
     return credentials
 
 
+def development_template_ids() -> dict[str, str]:
+    """A template id for every notification in `templates_msg` (`TEMPLATE_POLICY_PUSH=
+    qiyun-dev-policy_push` ...), so every notification is sent in development; the
+    simulator accepts any template id not marked invalid (`POST /_sim/invalid_templates`)."""
+    import templates_msg
+
+    return {d.setting_variable: f"qiyun-dev-{d.name}" for d in templates_msg.all_definitions()}
+
+
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -61,6 +70,7 @@ def dev(args: argparse.Namespace) -> int:
             "WECHAT_API_BASE": f"http://{args.host}:{args.simulator_port}",
             "PUBLIC_BASE_URL": f"http://{args.host}:{args.port}",
             "LOG_FORMAT": "text",
+            **development_template_ids(),
         }
     )
     for name, value in env_defaults.items():
@@ -86,11 +96,17 @@ def dev(args: argparse.Namespace) -> int:
             children.append(subprocess.Popen([sys.executable, "-m", "app", *argv]))
             print(f"started {name} (pid {children[-1].pid})", file=sys.stderr)
         base = f"http://{args.host}:{args.port}"
+        simulator = f"http://{args.host}:{args.simulator_port}"
         _wait_ready(f"{base}/readyz", children)
+        if os.environ["WECHAT_API_BASE"] == simulator:
+            _wait_ready(f"{simulator}/", children)
+            _upload_menu()
         print(
             "\nQiyun is running (development, embedded SQLite + Redis):\n"
             f"  server             {base}\n"
             f"  readiness          {base}/readyz\n"
+            f"  admin panel        {base}/admin/   (demo staff accounts above)\n"
+            f"  mini-program API   {base}/mp/v1/docs\n"
             f"  WeChat simulator   http://{args.host}:{args.simulator_port}/   (follower chat page)\n"
             f"  simulator records  http://{args.host}:{args.simulator_port}/_sim/stats\n"
             f"  data               {var_dir}\n"
@@ -109,6 +125,15 @@ def dev(args: argparse.Namespace) -> int:
 def _run_step(argv: list[str], what: str) -> None:
     print(f"{what}...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "app", *argv], check=True)
+
+
+def _upload_menu() -> None:
+    """The simulator keeps the menu in memory: upload it on every start, so the follower
+    page shows the account's menu as a follower would see it. Not fatal: the chat works without."""
+    print("uploading the menu to the simulator...", file=sys.stderr, flush=True)
+    result = subprocess.run([sys.executable, "-m", "app", "sync-menu"], capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"qiyun dev: the menu was not uploaded: {result.stderr.strip()[-500:]}", file=sys.stderr)
 
 
 def _wait_ready(url: str, children: list[subprocess.Popen], timeout: float = 120.0) -> None:

@@ -4,6 +4,10 @@ The register is refreshed from exports of the legal-person database, tens of tho
 of rows at a time. A refresh must be all or nothing: a register that is half old and
 half new would target policies at a mixture nobody can reason about. So every batch of
 an import is written in one transaction, and a failure in any batch rolls back them all.
+
+Tags are stored twice: `Enterprise.tags` (the list, as the register states it) and one
+`EnterpriseTag` row per tag (what policy targeting queries, indexed). Every function here
+that writes tags writes both in the same transaction, so they never disagree.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import NamedTuple
 
 from tortoise.transactions import in_transaction
 
-from app.enterprise.models import Enterprise
+from app.enterprise.models import Enterprise, EnterpriseTag
 from app.enterprise.reference import District, LifecycleStage, Ownership, SizeClass
 
 
@@ -82,9 +86,71 @@ async def upsert_enterprises(
                 update_fields=UPDATE_FIELDS,
                 using_db=connection,
             )
+            await _replace_tag_rows(batch, connection=connection, batch_size=batch_size)
             if progress is not None:
                 progress(len(batch))
     return UpsertCounts(created=created, updated=len(records) - created)
+
+
+async def set_enterprise_tags(*, enterprise_id: int, tags: Sequence[str]) -> list[str]:
+    """Replace one enterprise's tags (the list and its rows, together); returns the stored list.
+
+    Tags are stripped and de-duplicated in order; an empty tag is dropped."""
+    cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+    async with in_transaction() as connection:
+        updated = await Enterprise.filter(id=enterprise_id).using_db(connection).update(tags=cleaned)
+        if not updated:
+            raise ValueError(f"no enterprise with id {enterprise_id}")
+        await EnterpriseTag.filter(enterprise_id=enterprise_id).using_db(connection).delete()
+        await EnterpriseTag.bulk_create(
+            [EnterpriseTag(enterprise_id=enterprise_id, tag=tag) for tag in cleaned], using_db=connection
+        )
+    return cleaned
+
+
+async def rebuild_enterprise_tags(*, batch_size: int = 5000) -> int:
+    """Rewrite every `EnterpriseTag` row from `Enterprise.tags` (for a register written before the
+    rows existed, or by hand); returns the number of tag rows. One transaction."""
+    written = 0
+    async with in_transaction() as connection:
+        await EnterpriseTag.all().using_db(connection).delete()
+        last_id = 0
+        while True:
+            rows = await (
+                Enterprise.filter(id__gt=last_id)
+                .using_db(connection)
+                .order_by("id")
+                .limit(batch_size)
+                .values_list("id", "tags")
+            )
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            tag_rows = [
+                EnterpriseTag(enterprise_id=enterprise_id, tag=tag)
+                for enterprise_id, tags in rows
+                for tag in dict.fromkeys(tags or ())
+            ]
+            await EnterpriseTag.bulk_create(tag_rows, batch_size=batch_size, using_db=connection)
+            written += len(tag_rows)
+    return written
+
+
+async def _replace_tag_rows(batch: Sequence[EnterpriseRecord], *, connection, batch_size: int) -> None:
+    """Make the tag rows of the enterprises in `batch` what their records say."""
+    ids = dict(
+        await Enterprise.filter(credit_code__in=[record.credit_code for record in batch])
+        .using_db(connection)
+        .values_list("credit_code", "id")
+    )
+    await EnterpriseTag.filter(enterprise_id__in=list(ids.values()) or [-1]).using_db(connection).delete()
+    rows = [
+        EnterpriseTag(enterprise_id=ids[record.credit_code], tag=tag)
+        for record in batch
+        for tag in dict.fromkeys(record.tags)
+    ]
+    if rows:
+        await EnterpriseTag.bulk_create(rows, batch_size=batch_size, using_db=connection)
 
 
 def _model(record: EnterpriseRecord) -> Enterprise:

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from app.identity.models import EnterpriseBinding, Follower, MiniProgramUser, WeChatUser
 
-__all__ = ["merge_users", "resolve_miniprogram_account"]
+__all__ = ["link_follower_unionid", "merge_users", "resolve_miniprogram_account"]
 
 logger = logging.getLogger("qiyun.identity")
 
@@ -120,6 +120,57 @@ async def _resolve(*, openid: str, unionid: str | None, connection: BaseDBAsyncC
             user_id=survivor.id
         )
     return account
+
+
+async def link_follower_unionid(*, openid: str, unionid: str) -> Follower | None:
+    """Record the unionid WeChat reported for a follower and make them the same person as
+    the mini-program account with that unionid (merging two `WeChatUser`s if both exist).
+
+    WeChat's subscribe event carries no unionid; it comes from the user-info API, asked
+    in a job after the subscribe (`app.identity.jobs`). None if the follower is unknown.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            async with in_transaction() as connection:
+                return await _link_follower(openid=openid, unionid=unionid, connection=connection)
+        except IntegrityError:
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _link_follower(*, openid: str, unionid: str, connection: BaseDBAsyncClient) -> Follower | None:
+    follower = await Follower.filter(openid=openid).using_db(connection).select_for_update().first()
+    if follower is None:
+        return None
+    if follower.unionid not in (None, "", unionid):
+        logger.error("identity conflict: follower %s has another unionid on record", follower.id)
+        return follower
+    holder = await WeChatUser.filter(unionid=unionid).using_db(connection).select_for_update().first()
+    own = (
+        await WeChatUser.filter(id=follower.user_id).using_db(connection).select_for_update().first()
+        if follower.user_id
+        else None
+    )
+    if own is not None and own.unionid not in (None, unionid):
+        logger.error("identity conflict: follower person %s has another unionid on record", own.id)
+        return follower
+    survivor = holder or own
+    if survivor is None:
+        survivor = await WeChatUser.create(unionid=unionid, using_db=connection)
+    if own is not None and own.id != survivor.id:
+        await merge_users(survivor=survivor, other=own, connection=connection)
+    if survivor.unionid is None:
+        survivor.unionid = unionid
+        await survivor.save(update_fields=["unionid"], using_db=connection)
+    follower.unionid = unionid
+    follower.user_id = survivor.id
+    await follower.save(update_fields=["unionid", "user_id", "updated_at"], using_db=connection)
+    # Mini-program accounts seen with this unionid belong to the same person.
+    await MiniProgramUser.filter(unionid=unionid).exclude(user_id=survivor.id).using_db(connection).update(
+        user_id=survivor.id
+    )
+    return follower
 
 
 async def merge_users(*, survivor: WeChatUser, other: WeChatUser, connection: BaseDBAsyncClient) -> None:

@@ -13,7 +13,10 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from app.config import Settings
+from app.identity import jobs as identity_jobs
 from app.messagelog.service import purge_older_than
+from app.policy.jobs import expire_policies
+from app.push import jobs as push_jobs
 from app.redis_client import resolve_redis_url
 from app.resources import open_resources
 
@@ -39,16 +42,24 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = await open_resources(settings, open_database=open_database)
+        push_jobs.prepare_worker(ctx)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await push_jobs.close_push_client(ctx)
         resources = ctx.get("resources")
         if resources is not None:
             await resources.aclose()
 
     redis_url = resolve_redis_url(settings.redis_url, settings.resolved_var_dir)
     return {
-        "functions": [purge_message_log, *JOB_FUNCTIONS],
-        "cron_jobs": [cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False)],
+        "functions": [
+            purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS, *JOB_FUNCTIONS
+        ],
+        "cron_jobs": [
+            cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False),
+            cron(expire_policies, minute={5}, unique=True, run_at_startup=False),
+            *push_jobs.CRON_JOBS,
+        ],
         "redis_settings": RedisSettings.from_dsn(redis_url),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

@@ -49,12 +49,22 @@ class Policy(Model):
     targeting = fields.JSONField(default=dict, description="rules over the register, empty means everyone")
     search_text = fields.TextField(default="", description="jieba-segmented title, summary and body")
     created_by = fields.ForeignKeyField("qiyun.Staff", related_name="policies", null=True, on_delete=fields.SET_NULL)
+    organisation = fields.ForeignKeyField(
+        "qiyun.Organisation",
+        related_name="owned_policies",
+        null=True,
+        on_delete=fields.SET_NULL,
+        description="the organisation whose staff maintain the entry (staff scope), not the issuer",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "policy"
-        indexes = (("status", "expiry_date"), ("support_type",))
+        indexes = (("status", "expiry_date"), ("support_type",), ("status", "publish_date"), ("organisation_id", "status"))
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.doc_number})" if self.doc_number else self.title
 
 
 class PolicyAttachment(Model):
@@ -69,7 +79,9 @@ class PolicyAttachment(Model):
 
 
 class PolicyEvent(Model):
-    """A lifecycle step of a policy: who moved it, from what, to what."""
+    """A lifecycle step of a policy: who moved it, from what, to what (creation has no from_status).
+
+    `staff` is None for steps the system takes (expiry by the daily job, demo data, a command-line import)."""
 
     id = fields.IntField(primary_key=True)
     policy = fields.ForeignKeyField("qiyun.Policy", related_name="events", on_delete=fields.CASCADE)
@@ -81,3 +93,18 @@ class PolicyEvent(Model):
 
     class Meta:
         table = "policy_event"
+        indexes = (("policy_id", "id"),)
+
+
+class PolicyFavourite(Model):
+    """A person's favourite (收藏) policy, per WeChat user so the mini-program and H5 pages agree."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("qiyun.WeChatUser", related_name="policy_favourites", on_delete=fields.CASCADE)
+    policy = fields.ForeignKeyField("qiyun.Policy", related_name="favourites", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "policy_favourite"
+        unique_together = (("user", "policy"),)
+        indexes = (("user_id", "created_at"),)

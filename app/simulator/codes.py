@@ -82,3 +82,11 @@ class GrantStore:
 
     def remaining(self, appid: str, openid: str, template_id: str) -> int | None:
         return self._grants.get((appid, openid, template_id), 0)
+
+    def revoke(self, appid: str, openid: str, template_id: str) -> None:
+        """The user turned the template off: nothing more until they grant again."""
+        self._grants[(appid, openid, template_id)] = 0
+
+    def of(self, appid: str, openid: str) -> dict[str, int | None]:
+        """template_id -> remaining (None = long-term) for one user."""
+        return {tid: left for (a, o, tid), left in self._grants.items() if a == appid and o == openid}

@@ -95,6 +95,7 @@ class ControlAPI:
             ("GET", "/_sim/conversation", self.conversation),
             ("GET", "/_sim/followers", self.list_followers),
             ("POST", "/_sim/followers", self.add_followers),
+            ("GET", "/_sim/grants", self.list_grants),
             ("POST", "/_sim/grants", self.add_grants),
             ("POST", "/_sim/login_codes", self.login_code),
             ("POST", "/_sim/oauth_codes", self.oauth_code),
@@ -268,6 +269,12 @@ class ControlAPI:
             raise BadRequest("count must be a non-negative integer, or null for a long-term grant")
         remaining = self.state.grants.add(appid, openid, template_id, count)
         return json_response({"ok": True, "remaining": remaining})
+
+    async def list_grants(self, request: web.Request) -> web.StreamResponse:
+        """One user's subscribe grants: template_id -> remaining (null = long-term)."""
+        appid = self._appid(request.query.get("appid"))
+        openid = self._openid(request.query.get("openid"))
+        return json_response({"appid": appid, "openid": openid, "grants": self.state.grants.of(appid, openid)})
 
     async def login_code(self, request: web.Request) -> web.StreamResponse:
         """A wx.login code for jscode2session (single-use, 5 minutes)."""

@@ -185,6 +185,33 @@ def _follower_effects(state: SimulatorState, openid: str, msg_type: str, spec: M
     if msg_type != "event" or event in _INTERACTIVE_EVENTS:
         follower.last_interaction = now
         follower.custom_since_interaction = 0
+    if msg_type == "event" and event in _GRANT_EVENTS:
+        _apply_grant_event(state, openid, str(event), spec.get("extra"))
+
+
+_GRANT_EVENTS = {
+    "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+}
+
+
+def _apply_grant_event(state: SimulatorState, openid: str, event: str, extra: Any) -> None:
+    """A follower answering a subscribe popup (or changing it in settings) changes what
+    WeChat lets the account send them: one message per `accept` (as a one-time template;
+    register long-term grants with `POST /_sim/grants` count=null), nothing after a
+    settings `reject`."""
+    container = extra.get(_GRANT_EVENTS[event]) if isinstance(extra, Mapping) else None
+    items = container.get("List") if isinstance(container, Mapping) else None
+    appid = state.config.callback_appid
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, Mapping) or not item.get("TemplateId"):
+            continue
+        template_id, status = str(item["TemplateId"]), str(item.get("SubscribeStatusString", "")).lower()
+        if status == "accept" and event == "subscribe_msg_popup_event":
+            if state.grants.remaining(appid, openid, template_id) is not None:
+                state.grants.add(appid, openid, template_id, 1)
+        elif status == "reject" and event == "subscribe_msg_change_event":
+            state.grants.revoke(appid, openid, template_id)
 
 
 def _inbound_note(openid: str, msg_type: str, spec: Mapping[str, Any], msg_id: int | None) -> dict[str, Any]:

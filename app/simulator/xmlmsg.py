@@ -40,6 +40,8 @@ def _cdata(value: str) -> str:
 
 
 def _element(name: str, value: Any) -> str:
+    if isinstance(value, list):  # repeated elements, e.g. the `List` items of a subscribe event
+        return "".join(_element(name, item) for item in value)
     if isinstance(value, Mapping):
         inner = "".join(_element(k, v) for k, v in value.items())
         return f"<{name}>{inner}</{name}>"

@@ -105,9 +105,12 @@ async def change_password(*, staff: Staff, old_password: str, new_password: str,
     new_hash = await asyncio.to_thread(hash_password, new_password)
     now = datetime.now(UTC)
     async with in_transaction():
-        await Staff.filter(id=staff.id).update(password_hash=new_hash, password_changed_at=now)
+        await Staff.filter(id=staff.id).update(
+            password_hash=new_hash, password_changed_at=now, must_change_password=False
+        )
         await audit.record(staff=staff, action="auth.password_change", target_type="staff", target_id=staff.id, ip=ip)
     staff.password_hash, staff.password_changed_at = new_hash, now
+    staff.must_change_password = False
     return staff
 
 

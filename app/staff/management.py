@@ -92,6 +92,9 @@ async def create_staff_account(
             )
         except StaffError as exc:  # a concurrent creation won the race for the username
             raise StaffError(f"无法创建账号：{exc}") from None
+        # The administrator chose the first password; the holder replaces it at first sign-in.
+        await Staff.filter(id=staff.id).update(must_change_password=True)
+        staff.must_change_password = True
         await audit.record(
             staff=actor,
             action="staff.create",
@@ -164,7 +167,8 @@ async def reset_password(*, actor: Staff, staff_id: int, new_password: str) -> S
     now = datetime.now(UTC)
     async with in_transaction():
         await Staff.filter(id=target.id).update(
-            password_hash=new_hash, password_changed_at=now, failed_logins=0, locked_until=None
+            password_hash=new_hash, password_changed_at=now, failed_logins=0, locked_until=None,
+            must_change_password=True,
         )
         await audit.record(
             staff=actor,

@@ -35,6 +35,9 @@ class Staff(Model):
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
+    must_change_password = fields.BooleanField(
+        default=False, description="set when someone else chose the password (new account, reset)"
+    )
     last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -55,6 +55,7 @@ ACTIONS: dict[str, str] = {
     "menu.manage": "编辑并发布公众号菜单",
     "audit.view": "查看操作日志",
     "policy.edit": "编辑和发布惠企政策",
+    "notification.view": "查看消息模板及其预览",
     "appeal.dispatch": "受理并分派企业诉求",
     "appeal.handle": "办理并反馈企业诉求",
     "provider.manage": "管理专业服务机构",
@@ -64,7 +65,7 @@ ACTIONS: dict[str, str] = {
 }
 
 _READ_ONLY = {
-    "organisation.view", "follower.view", "autoreply.view", "menu.view", "audit.view", "survey.view", "report.view",
+    "notification.view", "organisation.view", "follower.view", "autoreply.view", "menu.view", "audit.view", "survey.view", "report.view",
 }
 
 PERMISSIONS: dict[StaffRole, frozenset[str]] = {
@@ -74,10 +75,10 @@ PERMISSIONS: dict[StaffRole, frozenset[str]] = {
          "appeal.handle", "report.view"}
     ),
     StaffRole.department_handler: frozenset({"organisation.view", "appeal.handle"}),
-    StaffRole.policy_editor: frozenset({"organisation.view", "policy.edit"}),
+    StaffRole.policy_editor: frozenset({"organisation.view", "policy.edit", "notification.view"}),
     StaffRole.service_manager: frozenset(
         {"organisation.view", "follower.view", "follower.tag", "autoreply.view", "autoreply.manage",
-         "menu.view", "menu.manage", "provider.manage", "activity.manage", "report.view"}
+         "menu.view", "menu.manage", "provider.manage", "activity.manage", "report.view", "notification.view"}
     ),
     # The third-party evaluator reads, and never changes anything.
     StaffRole.evaluator: frozenset(_READ_ONLY),

@@ -149,3 +149,34 @@ async def test_follower_search_updates_the_list_in_place(page, accounts):
     assert "oBob000002" in await page.inner_text("#follower-rows")
     assert await page.evaluate("window.qiyunMarker") == "same page"
     assert "q=" in page.url  # the search is in the address bar, so it survives a reload
+
+
+async def test_a_policy_editor_sees_the_audience_count_while_targeting_and_saves_a_draft(page, accounts):
+    from app.enterprise.reference import District, SizeClass
+    from app.policy.models import Policy, PolicyStatus
+    from tests.policy.factories import make_enterprise
+
+    await make_enterprise(district=District.pudong, size_class=SizeClass.small)
+    await make_enterprise(district=District.xuhui, size_class=SizeClass.small)
+    await sign_in(page, "zhengce")
+    await page.click("nav.sidenav a:has-text('惠企政策')")
+    await page.click("text=新建政策")
+    await page.wait_for_selector("#audience-count")  # estimated on load: the whole register
+    assert "2" in await page.inner_text("#audience-count strong")
+
+    async with page.expect_response(lambda r: r.url.endswith("/admin/policies/audience")):
+        await page.check("input[name=districts][value='310115']")
+    await page.wait_for_function("document.querySelector('#audience-count strong').textContent === '1'")
+    assert "注册区：浦东新区" in await page.inner_text("#audience")
+
+    await page.fill("input[name=title]", "浦东小微企业研发补贴")
+    await page.select_option("select[name=issuing_organisation_ids]", label="上海市科学技术委员会")
+    await page.fill("textarea[name=summary]", "按研发投入给予补贴。")
+    await page.select_option("select[name=support_type]", "subsidy")
+    async with page.expect_navigation():
+        await page.click("#policy-form button[type=submit]")
+    assert "政策已保存为草稿" in await page.inner_text("main")
+    assert await page.inner_text("#audience-count") == "1"
+    policy = await Policy.get(title="浦东小微企业研发补贴")
+    assert policy.status is PolicyStatus.draft and policy.targeting["districts"] == ["310115"]
+    assert not [m for m in page.console_messages if "Content Security Policy" in m]

@@ -71,6 +71,7 @@ async def test_a_follower_page_shows_their_message_log(signed_in, accounts):
     assert "请问高新技术企业认定什么时候申报？" in log and "申报通知将于每年四月发布。" in log
     assert log.index("申报通知") < log.index("请问高新")  # newest first
     assert "收到" in log and "发出" in log
+    assert "文字" in log and "被动回复" in log and "passive_reply" not in log  # staff read names, not codes
     assert "别人的消息" not in log
 
 

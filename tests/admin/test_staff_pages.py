@@ -143,3 +143,37 @@ async def test_a_district_admin_cannot_touch_city_wide_accounts(signed_in, accou
     _, page, _ = await pudong.get(f"/admin/staff/{target}")
     assert "您无权停用或启用服务管理员的账号" in page
     assert (await Staff.get(id=target)).is_active
+
+
+async def test_a_password_someone_else_chose_must_be_changed_before_anything_else(signed_in, client, accounts):
+    admin = await signed_in("admin")
+    target = accounts["keji"].id
+    status, _, _ = await admin.post(f"/admin/staff/{target}/password",
+                                    {"new_password": "Reset-pass-2024", "new_password_again": "Reset-pass-2024"},
+                                    token_from=f"/admin/staff/{target}")
+    assert status == 303 and (await Staff.get(id=target)).must_change_password
+
+    keji = client()
+    assert (await keji.login("keji", "Reset-pass-2024"))[0] == 303
+    status, _, response = await keji.get("/admin/organisations")
+    assert status == 303 and response.headers["Location"] == "/admin/password"
+    status, page, _ = await keji.get("/admin/password")
+    assert status == 200 and "请先修改为只有您知道的新密码" in page
+
+    status, _, _ = await keji.post("/admin/password", {"old_password": "Reset-pass-2024",
+                                                       "new_password": "Keji-own-choice-2024",
+                                                       "new_password_again": "Keji-own-choice-2024"},
+                                   token_from="/admin/password")
+    assert status == 303 and not (await Staff.get(id=target)).must_change_password
+    keji = client()
+    assert (await keji.login("keji", "Keji-own-choice-2024"))[0] == 303
+    assert (await keji.get("/admin/organisations"))[0] == 200
+
+
+async def test_a_new_account_starts_with_a_password_to_change(signed_in):
+    admin = await signed_in("admin")
+    own = await Organisation.get(code="district.310115.service-centre")
+    form = {"username": "first-login", "display_name": "新同事", "organisation_id": own.id, "role": "department_handler",
+            "password": "First-login-2024", "password_again": "First-login-2024"}
+    assert (await admin.post("/admin/staff/new", form, token_from="/admin/staff/new"))[0] == 303
+    assert (await Staff.get(username="first-login")).must_change_password

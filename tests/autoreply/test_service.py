@@ -114,6 +114,12 @@ async def test_the_cache_is_used(editor, redis):
     assert (await find_reply(text="缓存", redis=None)).text == "数据库已改，但未经服务修改"
 
 
+async def test_the_default_welcome_says_what_the_account_does_and_how_to_bind(redis):
+    # A new follower's first message: the services on offer, and the first step to take.
+    welcome = await welcome_text(redis=redis)
+    assert all(word in welcome for word in ("查政策", "提诉求", "找服务", "回复“绑定”"))
+
+
 async def test_welcome_text_has_a_default_and_edits_apply(editor, redis):
     assert await welcome_text(redis=redis) == DEFAULT_WELCOME
     await set_welcome_text(actor=editor, redis=redis, text="欢迎关注浦东企业服务！\r\n回复“政策”查看最新政策。")

@@ -58,6 +58,7 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
         threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
         assert "Qiyun is running" in text, text[-3000:]
         assert f"http://127.0.0.1:{port}/readyz" in text
+        assert f"http://127.0.0.1:{port}/admin/" in text  # where staff sign in
         assert f"http://127.0.0.1:{sim_port}/" in text
         assert "admin" in text  # demo staff accounts are listed on first start
 
@@ -66,6 +67,8 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
         assert json.loads(body)["status"] == "ok"
         status, page = get(f"http://127.0.0.1:{sim_port}/")
         assert status == 200 and "<meta charset=\"utf-8\">" in page.decode().lower().replace("'", '"')
+        status, body = get(f"http://127.0.0.1:{sim_port}/_sim/menu")  # what the follower page draws
+        assert status == 200 and [b["name"] for b in json.loads(body)["menu"]["button"]] == ["政策服务", "企业诉求", "企业服务"]
 
         credentials = json.loads((tmp_path / "var" / "dev-credentials.json").read_text())
         assert credentials["WECHAT_APPID"].startswith("wx") and len(credentials["WECHAT_AES_KEY"]) == 43

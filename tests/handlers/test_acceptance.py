@@ -51,7 +51,7 @@ async def test_subscribe_welcome_bind_with_one_wrong_try_then_cancel_another_flo
     assert "统一社会信用代码" in clicked["reply"]["Content"]
     assert "法定代表人的姓名" in await sim.say(OPENID, CREDIT_CODE)
     assert await sim.say(OPENID, "取消") == "已退出「绑定企业」，需要时可以随时重新开始。"
-    assert "暂时没有找到与“张三”相关的内容" in await sim.say(OPENID, "张三")  # no longer in a flow
+    assert "没有找到与“张三”相关的政策" in await sim.say(OPENID, "张三")  # no longer in a flow: read as a search
     assert await EnterpriseBinding.filter(user_id=follower.user_id).count() == 1
 
     # What the follower saw, in order, and what the log kept.

@@ -65,7 +65,7 @@ async def test_after_the_last_allowed_wrong_name_the_follower_is_locked_out(sim,
 
     locked = await fill(sim, "绑定", enterprise.credit_code, "张三", "1", "1")
     assert locked == "验证失败次数过多，请24小时后再试"
-    assert "暂时没有找到" in await sim.say(OPENID, "张三")  # the conversation is over
+    assert "没有找到与“张三”相关的政策" in await sim.say(OPENID, "张三")  # the conversation is over
     follower = await Follower.get(openid=OPENID)
     assert not await EnterpriseBinding.filter(user_id=follower.user_id).exists()
 

@@ -18,6 +18,7 @@ OPENID = "oEvents000001"
 async def test_subscribe_records_the_follower_and_welcomes_them(sim, redis):
     reply = (await sim.event(OPENID, "subscribe"))["reply"]["Content"]
     assert reply == await welcome_text(redis=redis)
+    assert "回复“绑定”" in reply  # the built-in welcome tells a new follower the first step
     follower = await Follower.get(openid=OPENID)
     assert follower.subscribed and follower.subscribed_at and follower.subscribe_scene == ""
 
@@ -36,7 +37,7 @@ async def test_unsubscribe_stops_pushes_at_once_and_drops_a_flow_in_progress(sim
     welcome_back = (await sim.event(OPENID, "subscribe", create_time=later))["reply"]["Content"]
     assert welcome_back.startswith("欢迎回来！")
     assert followers.accepts_pushes(await Follower.get(openid=OPENID))
-    assert "暂时没有找到" in await sim.say(OPENID, "91350100M000100Y43")  # the old flow is gone
+    assert "没有找到" in await sim.say(OPENID, "91350100M000100Y43")  # the old flow is gone
 
 
 async def test_a_bind_invitation_qr_code_opens_binding_at_the_name(sim, db):
@@ -80,8 +81,8 @@ async def test_every_message_moves_the_48_hour_window(sim, db):
 
 
 async def test_a_click_on_a_button_of_a_later_issue_names_it(sim, db):
-    reply = (await sim.event(OPENID, "CLICK", event_key="policy_search"))["reply"]["Content"]
-    assert reply.startswith("「政策搜索」功能正在建设中")
+    reply = (await sim.event(OPENID, "CLICK", event_key="appeal_new"))["reply"]["Content"]
+    assert reply.startswith("「我要反映」功能正在建设中")
 
 
 async def test_view_events_are_logged_and_not_answered(sim, db):

@@ -13,6 +13,16 @@ EXPECTED_OPERATIONS = {
     ("/mp/v1/me/enterprises", "post"),
     ("/mp/v1/me/enterprises/{binding_id}", "delete"),
     ("/mp/v1/enterprises/{enterprise_id}", "get"),
+    ("/mp/v1/policies", "get"),
+    ("/mp/v1/policies/{policy_id}", "get"),
+    ("/mp/v1/me/matched-policies", "get"),
+    ("/mp/v1/me/policy-favourites", "get"),
+    ("/mp/v1/me/policy-favourites/{policy_id}", "put"),
+    ("/mp/v1/me/policy-favourites/{policy_id}", "delete"),
+    ("/mp/v1/me/policy-subscriptions", "get"),
+    ("/mp/v1/me/policy-subscriptions", "put"),
+    ("/mp/v1/me/subscribe-grants", "post"),
+    ("/mp/v1/subscribe-templates", "get"),
 }
 
 

@@ -44,3 +44,25 @@ async def test_retry_after_when_the_current_window_is_full(redis) -> None:
     assert not refused.allowed
     assert refused.retry_after > WINDOW_SECONDS - 20
     assert at_retry.allowed
+
+
+async def test_behind_a_proxy_the_limit_applies_to_the_forwarded_client(mp, server_with, running_app) -> None:
+    """PROXIES_COUNT=1 (nginx in front): clients are told apart by X-Forwarded-For, not the proxy's address."""
+    from app.factory import create_app
+
+    app, _ = running_app
+    configured = create_app(app.ctx.resources.settings.model_copy(update={"proxies_count": 1}),
+                            name="qiyun-proxy-check", manage_resources=False)
+    assert configured.config.PROXIES_COUNT == 1
+    previous = app.config.PROXIES_COUNT
+    app.config.PROXIES_COUNT = 1
+    try:
+        server_with(api_rate_limit_per_minute=2)
+        statuses = []
+        for client in ("203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.9"):
+            reply = await mp.call("POST", "/mp/v1/auth/login", json_body={"code": "nope"},
+                                  headers={"X-Forwarded-For": client})
+            statuses.append(reply.status)
+    finally:
+        app.config.PROXIES_COUNT = previous
+    assert statuses[2] == 429 and statuses[3] != 429

@@ -45,7 +45,7 @@ async def test_can_follows_the_table_and_refuses_the_inactive(people):
     assert not can(None, "organisation.view")
     people["admin"].is_active = False
     assert not can(people["admin"], "organisation.view")
-    assert [a for a, _ in allowed_actions(people["zhengce"])] == ["organisation.view", "policy.edit"]
+    assert [a for a, _ in allowed_actions(people["zhengce"])] == ["organisation.view", "policy.edit", "notification.view"]
 
 
 async def test_visible_organisations_by_role(people):

@@ -1,0 +1,1 @@
+"""Notifications: sending one template / subscribe message, and the subscribe-grant ledger."""

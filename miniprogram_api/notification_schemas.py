@@ -1,0 +1,75 @@
+"""Request and response models of push preferences and subscribe-message grants."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.policy.models import SupportType
+from app.push.preferences import PersonPushSettings
+
+_REQUEST = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SupportTypeSettingOut(BaseModel):
+    support_type: str
+    label: str
+    receiving: bool
+
+
+class PushSettingsOut(BaseModel):
+    follows_official_account: bool = Field(description="政策推送经公众号发送；未关注时无法设置")
+    all_muted: bool = Field(description="是否已退订全部政策推送")
+    types: list[SupportTypeSettingOut]
+
+    @classmethod
+    def build(cls, found: PersonPushSettings) -> PushSettingsOut:
+        receiving = set(found.subscriptions.receiving)
+        return cls(
+            follows_official_account=found.follows_official_account,
+            all_muted=found.subscriptions.all_muted,
+            types=[
+                SupportTypeSettingOut(support_type=t.value, label=t.label, receiving=t in receiving)
+                for t in SupportType
+            ],
+        )
+
+
+class PushSettingsUpdate(BaseModel):
+    model_config = _REQUEST
+
+    receive_all: bool | None = Field(default=None, title="全部政策推送", description="false 退订全部；true 恢复全部")
+    types: dict[SupportType, bool] = Field(
+        default_factory=dict, title="按支持方式", description="如 {\"subsidy\": false} 不再接收资金补贴类推送"
+    )
+
+
+class GrantResultsRequest(BaseModel):
+    model_config = _REQUEST
+
+    results: dict[str, str] = Field(
+        title="订阅结果",
+        description="wx.requestSubscribeMessage 的 success 回调结果：{模板ID: accept/reject/ban/filter}",
+        min_length=1,
+        max_length=20,
+    )
+
+
+class GrantBalanceOut(BaseModel):
+    template_id: str
+    remaining: int = Field(description="剩余可发送次数（一次性订阅）")
+    long_term: bool = Field(description="是否长期订阅")
+
+
+class GrantBalancesOut(BaseModel):
+    items: list[GrantBalanceOut]
+
+
+class SubscribeTemplateOut(BaseModel):
+    name: str = Field(description="通知名称（如 appeal_replied）")
+    title: str = Field(description="通知标题")
+    template_id: str = Field(description="传给 wx.requestSubscribeMessage 的模板 ID")
+    long_term: bool
+
+
+class SubscribeTemplatesOut(BaseModel):
+    items: list[SubscribeTemplateOut]
