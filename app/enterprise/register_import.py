@@ -352,32 +352,38 @@ _LIMITS = {"name": 200, "legal_representative": 50, "address": 300, "contact_pho
 _MAX_TAGS, _MAX_TAG_LENGTH = 20, 30
 
 
+def column_positions(header: list[Cell], columns: tuple[Column, ...], *, header_line: int) -> dict[str, int]:
+    """Where each known column stands in a header row (field -> index), matched by its header,
+    field name or aliases as people spell them. Columns we do not know are ignored (other
+    columns of an export are not ours to judge); a column twice or a required one missing
+    rejects the file, naming the row and the columns."""
+    by_name: dict[str, Column] = {}
+    for column in columns:
+        for spelling in (column.header, column.field, *column.aliases):
+            by_name[_normalise_header(spelling)] = column
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        column = by_name.get(_normalise_header(_text(cell)))
+        if column is None:
+            continue
+        if column.field in positions:
+            raise _FileRejected(
+                f"表头第{header_line}行：列「{column.header}」出现了两次（第{positions[column.field] + 1}列和第{index + 1}列）",
+                line=header_line,
+            )
+        positions[column.field] = index
+    missing = [column.header for column in columns if column.required and column.field not in positions]
+    if missing:
+        known = "、".join(column.header for column in columns)
+        raise _FileRejected(f"表头第{header_line}行缺少必需的列：{'、'.join(missing)}（可用的列：{known}）", line=header_line)
+    return positions
+
+
 class _RowParser:
     """Turns the cells of one row into an `EnterpriseRecord`, or into the list of everything wrong with it."""
 
     def __init__(self, header: list[Cell], *, header_line: int) -> None:
-        by_name: dict[str, Column] = {}
-        for column in COLUMNS:
-            for spelling in (column.header, column.field, *column.aliases):
-                by_name[_normalise_header(spelling)] = column
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(header):
-            column = by_name.get(_normalise_header(_text(cell)))
-            if column is None:
-                continue  # other columns of the export are not ours to judge
-            if column.field in positions:
-                raise _FileRejected(
-                    f"表头第{header_line}行：列「{column.header}」出现了两次（第{positions[column.field] + 1}列和第{index + 1}列）",
-                    line=header_line,
-                )
-            positions[column.field] = index
-        missing = [column.header for column in COLUMNS if column.required and column.field not in positions]
-        if missing:
-            raise _FileRejected(
-                f"表头第{header_line}行缺少必需的列：{'、'.join(missing)}（可用的列：{'、'.join(REGISTER_HEADERS)}）",
-                line=header_line,
-            )
-        self.positions = positions
+        self.positions = column_positions(header, COLUMNS, header_line=header_line)
         self.width = len(header)
         self.today = datetime.now(SHANGHAI).date()
         self._headers = {column.field: column.header for column in COLUMNS}

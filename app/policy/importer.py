@@ -31,13 +31,14 @@ from app.enterprise.register_import import (  # the register's reading of spread
     _OWNERSHIPS,
     _SIZES,
     _STAGES,
+    Column,
     _excel_date,
     _FileRejected,
-    _normalise_header,
     _open_sheet,
     _parse_date_text,
     _present,
     _text,
+    column_positions,
 )
 from app.organisation.models import Organisation
 from app.policy.errors import PolicyError
@@ -48,14 +49,6 @@ from app.staff.models import Staff, StaffRole
 from app.staff.scope import can
 
 __all__ = ["IMPORT_HEADERS", "PolicyImportReport", "RejectedPolicyRow", "import_policies", "write_import_template"]
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    header: str
-    required: bool = False
-    aliases: tuple[str, ...] = ()
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -228,28 +221,7 @@ class _RowParser:
     """Turns the cells of one row into a `PolicyInput`, or the list of everything wrong with it."""
 
     def __init__(self, header: list[Any], *, header_line: int, organisations: dict[str, Organisation]) -> None:
-        by_name: dict[str, Column] = {}
-        for column in COLUMNS:
-            for spelling in (column.header, column.field, *column.aliases):
-                by_name[_normalise_header(spelling)] = column
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(header):
-            column = by_name.get(_normalise_header(_text(cell)))
-            if column is None:
-                continue
-            if column.field in positions:
-                raise _FileRejected(
-                    f"表头第{header_line}行：列「{column.header}」出现了两次（第{positions[column.field] + 1}列和第{index + 1}列）",
-                    line=header_line,
-                )
-            positions[column.field] = index
-        missing = [column.header for column in COLUMNS if column.required and column.field not in positions]
-        if missing:
-            raise _FileRejected(
-                f"表头第{header_line}行缺少必需的列：{'、'.join(missing)}（可用的列：{'、'.join(IMPORT_HEADERS)}）",
-                line=header_line,
-            )
-        self.positions = positions
+        self.positions = column_positions(header, COLUMNS, header_line=header_line)
         self.organisations = organisations
         self.headers = {column.field: column.header for column in COLUMNS}
 
