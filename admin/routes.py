@@ -12,6 +12,9 @@ from pathlib import Path
 from admin.blueprint import bp
 from admin.security import finish_response, start_request
 from admin.views import (  # noqa: F401
+    appeal_intake,
+    appeal_reports,
+    appeals,
     audit,
     auth,
     autoreplies,

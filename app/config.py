@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
 
     miniprogram_appid: str = ""
     miniprogram_secret: SecretStr = SecretStr("")
+    # The mini-program's message push (消息推送) to PUBLIC_BASE_URL/wechat/miniprogram: its own
+    # Token and EncodingAESKey, set in the mini-program's console. WeChat's verdicts on image
+    # checks (wxa_media_check) arrive only there, so production requires both.
+    miniprogram_token: SecretStr = SecretStr("")
+    miniprogram_aes_key: SecretStr = SecretStr("")
 
     # Template / subscribe-message ids, one per definition in `templates_msg` (empty = that
     # notification is not configured; rendering it raises TemplateError, nothing is sent).
@@ -82,6 +88,50 @@ class Settings(BaseSettings):
     template_survey_reminder: str = ""
     template_activity_reminder: str = ""
     template_reply_ready: str = ""
+    template_appeal_progress: str = ""
+    template_appeal_assigned: str = ""
+
+    # Appeals (app/appeal/). Category deadlines and the measures' weights have documented
+    # defaults in app/appeal/categories.py and app/appeal/measures.py; these override them.
+    appeal_deadlines: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description='per category code: {"accept": d, "respond": d, "resolve": d} in working days',
+    )
+    appeal_extra_holidays: list[date] = Field(
+        default_factory=list, description="days off beyond the national calendar (chinese-calendar)"
+    )
+    appeal_extra_workdays: list[date] = Field(
+        default_factory=list, description="adjusted working days (调休) beyond the national calendar"
+    )
+    appeal_reminder_hours: int = Field(default=24, ge=1, description="remind handlers this long before a deadline")
+    appeal_escalation_working_days: int = Field(
+        default=2, ge=1, description="working days past a deadline before supervision moves up one level"
+    )
+    appeal_confirm_days: int = Field(
+        default=7, ge=1, description="days the enterprise has to confirm a reply before it closes as 未评价"
+    )
+    appeal_confirm_reminder_days: int = Field(default=3, ge=1, description="remind the enterprise to confirm after this many days")
+    appeal_measure_weights: dict[str, float] = Field(
+        default_factory=dict, description="league-table weights per measure, e.g. {\"satisfaction_rate\": 0.4}"
+    )
+    appeal_measure_min_cases: int = Field(
+        default=5, ge=0, description="organisations with fewer cases in a period are listed but not ranked"
+    )
+    appeal_max_reopens: int = Field(default=1, ge=0, le=3)
+    upload_dir: Path | None = Field(default=None, description="appeal photos and attachments; default VAR_DIR/uploads")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="WeChat's media check takes ≤10 MB")
+
+    # The 12345 hotline and Open311 clients (server-to-server).
+    hotline_secret: SecretStr = SecretStr("")
+    hotline_callback_url: str = Field(default="", description="where appeal status changes are POSTed back to 12345")
+    hotline_clock_skew_seconds: int = Field(default=300, ge=30)
+    open311_api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description='{"<client name>": "<api key>"} for POST /open311/v2/requests'
+    )
+    open311_read_all_clients: list[str] = Field(
+        default_factory=list,
+        description="Open311 client names (keys of OPEN311_API_KEYS) that may read every appeal, not only their own",
+    )
 
     # Quotas and rate limits (WeChat's defaults; raise them when WeChat raises yours).
     template_daily_quota: int = Field(default=100_000, ge=1)
@@ -94,6 +144,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
+
+    @model_validator(mode="after")
+    def _calendar_overrides_disjoint(self) -> "Settings":
+        both = sorted(set(self.appeal_extra_holidays) & set(self.appeal_extra_workdays))
+        if both:
+            days = ", ".join(day.isoformat() for day in both)
+            raise ValueError(f"APPEAL_EXTRA_HOLIDAYS and APPEAL_EXTRA_WORKDAYS both list {days}")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -120,6 +178,10 @@ class Settings(BaseSettings):
         return f"sqlite://{self.resolved_var_dir / 'qiyun.sqlite3'}"
 
     @property
+    def resolved_upload_dir(self) -> Path:
+        return (self.upload_dir or self.resolved_var_dir / "uploads").resolve()
+
+    @property
     def uses_embedded_redis(self) -> bool:
         return not self.redis_url
 
@@ -130,6 +192,9 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr) and len(value.get_secret_value()) >= 6:
                 values.append(value.get_secret_value())
+        for key in self.open311_api_keys.values():
+            if len(key.get_secret_value()) >= 6:
+                values.append(key.get_secret_value())
         for url in (self.database_url, self.redis_url):
             password = _url_password(url)
             if password:
@@ -168,6 +233,18 @@ class Settings(BaseSettings):
             r"[0-9a-f]{32}",
             "32 hex digits",
         )
+        check(
+            "MINIPROGRAM_TOKEN",
+            self.miniprogram_token.get_secret_value(),
+            r"[A-Za-z0-9]{3,32}",
+            "3-32 letters or digits",
+        )
+        check(
+            "MINIPROGRAM_AES_KEY",
+            self.miniprogram_aes_key.get_secret_value(),
+            r"[A-Za-z0-9]{43}",
+            "43 letters or digits (EncodingAESKey)",
+        )
         check("WECHAT_API_BASE", self.wechat_api_base, r"https://.+", "an https:// URL")
         check("PUBLIC_BASE_URL", self.public_base_url, r"https://.+", "an https:// URL")
         return problems
@@ -193,7 +270,7 @@ def load_settings(**overrides: Any) -> Settings:
         errors = getattr(exc, "errors", None)
         if callable(errors):
             lines = [
-                f"{str(err['loc'][0]).upper() if err.get('loc') else '?'}: {err['msg']}"
+                f"{str(err['loc'][0]).upper()}: {err['msg']}" if err.get("loc") else str(err["msg"]).removeprefix("Value error, ")
                 for err in errors()
             ]
             raise ConfigError("\n".join(lines)) from None

@@ -11,8 +11,10 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -41,6 +43,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "app.audit.models",
     "app.autoreply.models",
     "app.menustore.models",
+    "app.outbox.models",
+    "app.content_check.models",
 )
 TIMEZONE = "Asia/Shanghai"
 
@@ -77,7 +81,25 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     }
 
 
+def _sqlite_datetime(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(TIMEZONE))
+    return moment.isoformat(" ")
+
+
+def _register_sqlite_datetimes() -> None:
+    """Every datetime parameter reaches SQLite as text in TIMEZONE.
+
+    SQLite keeps times as text and compares text. Tortoise converts times to TIMEZONE when it
+    creates rows, but not in `.update()` or in filters, so without this a row updated with a
+    UTC time would be stored as "…+00:00" beside "…+08:00" rows, and `due_at__lte=now` would
+    compare the wrong instants. PostgreSQL stores instants and needs none of this."""
+    sqlite3.register_adapter(datetime, _sqlite_datetime)
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    if backend_name(database_url) == "sqlite":
+        _register_sqlite_datetimes()
     return {
         "connections": {"default": _connection(database_url)},
         "apps": {
@@ -170,3 +192,12 @@ async def make_migrations(database_url: str, *, name: str | None = None, write: 
 
 async def ping_database() -> None:
     await connections.get("default").execute_query("SELECT 1")
+
+
+def db_time(moment: datetime) -> datetime:
+    """`moment` in the database's zone, for comparisons in filters.
+
+    SQLite stores times as text in TIMEZONE and compares text, so a parameter in another
+    zone (e.g. UTC from `datetime.now(timezone.utc)`) would compare wrongly; PostgreSQL
+    compares instants either way."""
+    return moment.astimezone(ZoneInfo(TIMEZONE))

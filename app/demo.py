@@ -135,4 +135,7 @@ async def seed_demo(
 
     summary["policies"] = await seed_demo_policies()
     summary["followers"] = await seed_demo_followers(seed=seed)
+    from app.appeal.demo import seed_demo_appeals  # late: it imports DemoStaff from this module
+
+    summary["appeals"] = await seed_demo_appeals(seed=seed)
     return summary

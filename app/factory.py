@@ -44,12 +44,16 @@ def create_app(settings: Settings | None = None, *, name: str = "qiyun", manage_
 def _register_blueprints(app: Sanic) -> None:
     """Every transport registers here: ops, the official account, the mini-program API, the admin."""
     from admin.routes import bp as admin_bp
+    from app.files import bp as files_bp
     from app.ops.views import bp as ops_bp
     from handlers.routes import bp as wechat_bp
     from miniprogram_api.routes import bp as miniprogram_bp
+    from partner_api import bp as partner_bp
 
     for blueprint in (ops_bp, wechat_bp, miniprogram_bp, admin_bp):
         app.blueprint(blueprint)
+    app.blueprint(files_bp)  # signed links to appeal files (app/files.py)
+    app.blueprint(partner_bp)  # server-to-server intake: 12345 hotline and Open311 (partner_api/)
 
 
 def _register_resource_listeners(app: Sanic, settings: Settings) -> None:
@@ -57,12 +61,20 @@ def _register_resource_listeners(app: Sanic, settings: Settings) -> None:
 
     @app.before_server_start
     async def open_(app: Sanic) -> None:
+        from app.appeal.service import set_notify_hook
+        from app.outbox.jobs import notify_hook
+
         app.ctx.resources = await open_resources(settings)
+        # Appeal steps wake the outbox worker after commit (an arq job through this Redis).
+        set_notify_hook(notify_hook(app.ctx.resources.redis))
         # Load the Chinese tokenizer (~1 s) before traffic, not in the first search's request.
         await segment.ensure_ready()
 
     @app.after_server_stop
     async def close_(app: Sanic) -> None:
+        from app.appeal.service import set_notify_hook
+
+        set_notify_hook(None)
         await app.ctx.resources.aclose()
 
 

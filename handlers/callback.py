@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sanic import Request, Sanic
@@ -33,7 +34,18 @@ from handlers.security import MAX_CALLBACK_BODY, CallbackGuard, CallbackRejected
 if TYPE_CHECKING:
     from app.resources import Resources
 
-__all__ = ["DEADLINE_S", "callback_guard", "drain_late_replies", "receive", "verify"]
+__all__ = [
+    "DEADLINE_S",
+    "cached_guard",
+    "callback_guard",
+    "drain_late_replies",
+    "keep_task",
+    "query_params",
+    "read_body",
+    "receive",
+    "refuse",
+    "verify",
+]
 
 logger = logging.getLogger("qiyun.callback")
 
@@ -43,33 +55,46 @@ DRAIN_TIMEOUT_S = 15.0
 
 
 def callback_guard(app: Sanic) -> CallbackGuard:
-    """This worker's guard, built on first use from the settings and the worker's Redis.
+    """The official account's guard for this worker (see `cached_guard`)."""
+    return cached_guard(app, "official_account", _official_account_guard)
 
-    Rebuilt only if the app's resources are replaced (tests hand each test its own).
-    """
-    resources: Resources = app.ctx.resources
-    cached = getattr(app.ctx, "callback_guard", None)
-    if cached is not None and cached[0] is resources:
-        return cached[1]
+
+def _official_account_guard(resources: Resources) -> CallbackGuard:
     settings = resources.settings
     token = settings.wechat_token.get_secret_value()
     if not token:
         # An empty token would make every signature computable by anyone.
         raise CallbackRejected(503, "WECHAT_TOKEN is not configured")
-    guard = CallbackGuard(
+    return CallbackGuard(
         token=token,
         aes_key=settings.wechat_aes_key.get_secret_value() or None,
         appid=settings.wechat_appid,
         replay_window=settings.wechat_replay_window,
         redis=resources.redis,
     )
-    app.ctx.callback_guard = (resources, guard)
+
+
+def cached_guard(app: Sanic, name: str, build: Callable[[Resources], CallbackGuard]) -> CallbackGuard:
+    """This worker's guard `name`, built on first use by `build` from the settings and the
+    worker's Redis (raising `CallbackRejected` 503 when the app's token is not configured).
+
+    Rebuilt only if the app's resources are replaced (tests hand each test its own).
+    """
+    resources: Resources = app.ctx.resources
+    guards: dict[str, tuple[Resources, CallbackGuard]] | None = getattr(app.ctx, "callback_guards", None)
+    if guards is None:
+        guards = app.ctx.callback_guards = {}
+    cached = guards.get(name)
+    if cached is not None and cached[0] is resources:
+        return cached[1]
+    guard = build(resources)
+    guards[name] = (resources, guard)
     return guard
 
 
 async def verify(request: Request) -> HTTPResponse:
     """WeChat's server check: echo `echostr` if the signature is ours."""
-    args = _params(request)
+    args = query_params(request)
     try:
         echostr = callback_guard(request.app).verify_url(
             signature=args.get("signature", ""),
@@ -78,7 +103,7 @@ async def verify(request: Request) -> HTTPResponse:
             echostr=args.get("echostr", ""),
         )
     except CallbackRejected as rejected:
-        return _refuse(rejected)
+        return refuse(rejected)
     return text(echostr)
 
 
@@ -87,13 +112,13 @@ async def receive(request: Request) -> HTTPResponse:
     started = time.monotonic()
     try:
         guard = callback_guard(request.app)
-        body = await _read_body(request, MAX_CALLBACK_BODY)
-        opened = await guard.open(params=_params(request), body=body)
-        inbound = parse_inbound(opened.xml)
+        body = await read_body(request, MAX_CALLBACK_BODY)
+        opened = await guard.open(params=query_params(request), body=body)
+        inbound = parse_inbound(opened.plaintext)
     except CallbackRejected as rejected:
-        return _refuse(rejected)
+        return refuse(rejected)
     except MalformedMessage as exc:
-        return _refuse(CallbackRejected(400, str(exc)))
+        return refuse(CallbackRejected(400, str(exc)))
     reply_xml = await _answer(request.app, inbound, deadline=started + DEADLINE_S)
     sealed = guard.seal(reply_xml, opened) if reply_xml else ""
     if not sealed:
@@ -111,7 +136,7 @@ async def _answer(app: Sanic, inbound: Inbound, *, deadline: float) -> str:
     # Shielded: if WeChat drops this connection early, the work still finishes and its
     # reply is stored for the retry that WeChat is about to send.
     work = asyncio.create_task(_handle_as_owner(app, claim, inbound, resources, deadline=deadline))
-    _keep(app, work)
+    keep_task(app, work)
     return await asyncio.shield(work)
 
 
@@ -122,7 +147,7 @@ async def _handle_as_owner(
     done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
     if not done:
         await claim.finish("")
-        _keep(app, asyncio.create_task(_reply_late(task, inbound, resources)))
+        keep_task(app, asyncio.create_task(_reply_late(task, inbound, resources)))
         logger.info("handler over the deadline; replying later", extra={"openid": inbound.openid})
         return ""
     try:
@@ -141,7 +166,7 @@ async def _handle_as_owner(
     except Exception:  # the follower still gets the reply; only the log line is lost
         logger.exception("passive reply not logged", extra={"openid": inbound.openid})
     if ctx.followups:
-        _keep(app, asyncio.create_task(_send_followups(ctx, inbound, resources)))
+        keep_task(app, asyncio.create_task(_send_followups(ctx, inbound, resources)))
     return xml
 
 
@@ -172,8 +197,9 @@ async def _send_followups(ctx: Context, inbound: Inbound, resources: Resources) 
             return
 
 
-def _keep(app: Sanic, task: asyncio.Task) -> None:
-    """Hold a reference until done, so the task is neither collected nor forgotten at shutdown."""
+def keep_task(app: Sanic, task: asyncio.Task) -> None:
+    """Hold a reference until done, so the task is neither collected nor forgotten at shutdown
+    (`drain_late_replies` waits for it)."""
     tasks: set[asyncio.Task] = _late_tasks(app)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
@@ -187,13 +213,13 @@ def _late_tasks(app: Sanic) -> set[asyncio.Task]:
 
 
 async def drain_late_replies(app: Sanic, timeout: float = DRAIN_TIMEOUT_S) -> None:
-    """On shutdown: let replies still being worked on go out (bounded)."""
+    """On shutdown: let replies (and any other kept task) still being worked on finish (bounded)."""
     tasks = set(_late_tasks(app))
     if tasks:
         await asyncio.wait(tasks, timeout=timeout)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` (the route streams)."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
@@ -211,11 +237,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _params(request: Request) -> dict[str, str]:
+def query_params(request: Request) -> dict[str, str]:
     return {key: values[0] for key, values in request.args.items() if values}
 
 
-def _refuse(rejected: CallbackRejected) -> HTTPResponse:
+def refuse(rejected: CallbackRejected) -> HTTPResponse:
     logger.warning("callback refused: %s", rejected.reason, extra={"status": rejected.status})
     headers = {"Connection": "close"} if rejected.status == 413 else None
     return text(

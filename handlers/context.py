@@ -25,7 +25,9 @@ __all__ = ["Context"]
 @dataclass
 class Context:
     inbound: Inbound
-    follower: Follower
+    follower: Follower | None
+    """Always set for a handler: only a follower's messages are dispatched. None only on the
+    context of an event the pipeline logged and ignored (`pipeline.process`)."""
     resources: Resources
     log_entry: MessageLog | None = None
     """The message-log row of this inbound message."""

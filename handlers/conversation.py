@@ -1,7 +1,9 @@
 """The conversation engine in the router: a follower in a flow is answering its question.
 
-Runs first (an interceptor) on text messages only: a menu click or an event never
-counts as an answer. Handlers start flows through `start_flow`, which is all a menu
+Runs first (an interceptor) on the follower's messages: a menu click or an event never
+counts as an answer. A message that is not text (a photo ...) reaches the engine as
+`Media` (its type and its top-level fields, e.g. PicUrl and MediaId), which a step may
+take (`Step.media`). Handlers start flows through `start_flow`, which is all a menu
 click, a keyword or a QR scene needs to do.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.conversation import Media
 from handlers.context import Context
 from handlers.router import PASS, router
 
@@ -21,9 +24,15 @@ FLOW_PRIORITY = 100
 @router.interceptor(priority=FLOW_PRIORITY)
 async def continue_flow(ctx: Context) -> Any:
     """The follower's answer to the current step; a paused flow's notice rides along."""
-    if not ctx.inbound.is_text:
+    inbound = ctx.inbound
+    if inbound.is_event:
         return PASS
-    outcome = await ctx.engine.handle(subject=ctx.openid, text=ctx.text, deps=ctx)
+    if inbound.is_text:
+        outcome = await ctx.engine.handle(subject=ctx.openid, text=ctx.text, deps=ctx)
+    else:
+        fields = {name: value for name, value in inbound.raw.items() if isinstance(value, str)}
+        media = Media(kind=inbound.msg_type, fields=fields)
+        outcome = await ctx.engine.handle(subject=ctx.openid, media=media, deps=ctx)
     if outcome is None:
         return PASS
     if not outcome.consumed:

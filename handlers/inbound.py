@@ -3,18 +3,21 @@
 Handlers see `Inbound`, never XML. Event names are compared lower-cased (WeChat writes
 `subscribe` but `SCAN`, `CLICK`, `TEMPLATESENDJOBFINISH`); the raw element dict stays
 available (`raw`) for the rare event with nested data, and is what the message log stores.
-The XML has already passed `CallbackGuard` (no DTD, no entities) when it gets here.
+The XML has already passed `CallbackGuard` (no DTD, no entities) when it gets here. The
+mini-program's message push may be configured to send JSON instead (`parse_inbound_json`):
+the same elements as keys, numbers as numbers.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import xmltodict
 
-__all__ = ["Inbound", "MalformedMessage", "parse_inbound"]
+__all__ = ["Inbound", "MalformedMessage", "parse_inbound", "parse_inbound_json"]
 
 # Message types as the follower would name them, for replies and log summaries.
 TYPE_NAMES = {
@@ -82,7 +85,21 @@ def parse_inbound(xml: str) -> Inbound:
     root = parsed.get("xml") if isinstance(parsed, Mapping) else None
     if not isinstance(root, Mapping):
         raise MalformedMessage("no <xml> root")
-    raw = dict(root)
+    return _inbound(dict(root))
+
+
+def parse_inbound_json(text: str) -> Inbound:
+    """Read a plaintext message in WeChat's JSON data format; raises `MalformedMessage`."""
+    try:
+        root = json.loads(text)
+    except ValueError:
+        raise MalformedMessage("unreadable json") from None
+    if not isinstance(root, Mapping):
+        raise MalformedMessage("json message is not an object")
+    return _inbound(dict(root))
+
+
+def _inbound(raw: dict[str, Any]) -> Inbound:
     openid = _text(raw.get("FromUserName"))
     msg_type = _text(raw.get("MsgType")).lower()
     if not openid or not msg_type:
@@ -102,4 +119,6 @@ def parse_inbound(xml: str) -> Inbound:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):  # JSON numbers (CreateTime, MsgId)
+        return str(value)
     return value.strip() if isinstance(value, str) else ""

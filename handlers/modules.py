@@ -5,10 +5,12 @@ A new handler module is added here; a new flow is just a file in `handlers/flows
 """
 
 from handlers import (  # noqa: F401
+    appeal_chat,
     autoreplies,
     conversation,
     events,
     flows,
+    media_check,
     menu_clicks,
     policy_chat,
     scenes,

@@ -172,6 +172,10 @@ class Router:
     def event_handler(self, event: str) -> Handler | None:
         return self._events.get(event.lower())
 
+    def events(self) -> frozenset[str]:
+        """The event names with a handler (lower-cased)."""
+        return frozenset(self._events)
+
     def scene_handler(self, scene: str) -> tuple[SceneHandler, str] | None:
         """The handler of the longest matching prefix, and the rest of the scene."""
         for prefix in sorted(self._scenes, key=len, reverse=True):

@@ -1,23 +1,35 @@
-"""The official account's HTTP surface: the callback and the H5 pages.
+"""The official account's HTTP surface: the callback and the H5 pages (and the mini-program's
+message push, WeChat's other server-to-server door, which shares the callback's defences).
 
 Every URL of the official account is declared here, in one table.
 """
 
 from sanic import Blueprint, Sanic
 
-from handlers import callback, delivery
-from handlers.h5 import oauth, pages, policies
+from handlers import callback, delivery, miniprogram_push
+from handlers.h5 import appeals, oauth, pages, policies
 
 bp = Blueprint("wechat")
 
 bp.add_route(callback.verify, "/wechat/callback", methods=["GET"], name="callback_verify")
 # Streamed so an oversized body is refused at the cap instead of buffered first.
 bp.add_route(callback.receive, "/wechat/callback", methods=["POST"], name="callback_receive", stream=True)
+# The mini-program's message push (its own token and key): WeChat's verdicts on media checks.
+bp.add_route(miniprogram_push.verify, "/wechat/miniprogram", methods=["GET"], name="miniprogram_push_verify")
+bp.add_route(
+    miniprogram_push.receive, "/wechat/miniprogram", methods=["POST"], name="miniprogram_push_receive", stream=True
+)
 bp.add_route(oauth.start, "/h5/oauth/start", methods=["GET"], name="h5_oauth_start")
 bp.add_route(oauth.callback, "/h5/oauth/callback", methods=["GET"], name="h5_oauth_callback")
 bp.add_route(pages.index, "/h5/", methods=["GET"], name="h5_index")
 bp.add_route(policies.policy_list, "/h5/policies", methods=["GET"], name="h5_policy_list")
 bp.add_route(policies.policy_detail, "/h5/policies/<policy_id:int>", methods=["GET"], name="h5_policy_detail")
+bp.add_route(appeals.appeal_list, "/h5/appeals", methods=["GET"], name="h5_appeal_list")
+bp.add_route(appeals.appeal_detail, "/h5/appeals/<appeal_id:int>", methods=["GET"], name="h5_appeal_detail")
+bp.add_route(
+    appeals.appeal_supplement, "/h5/appeals/<appeal_id:int>/supplement", methods=["POST"], name="h5_appeal_supplement"
+)
+bp.add_route(appeals.appeal_confirm, "/h5/appeals/<appeal_id:int>/confirm", methods=["POST"], name="h5_appeal_confirm")
 
 
 @bp.listener("before_server_start")

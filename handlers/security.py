@@ -5,12 +5,17 @@ encrypted modes, the ciphertext (`msg_signature`). Plain mode signs no body, so 
 signature could carry a forged body: a nonce is therefore accepted once per body, and
 timestamps outside the replay window are refused. XML is checked for DTDs and entities
 before any parser that might expand them sees it.
+
+One `CallbackGuard` per receiving app, each with its own token, EncodingAESKey and appid:
+the official account's callback (`handlers/callback.py`, XML only) and the mini-program's
+message push (`handlers/miniprogram_push.py`, XML or JSON, as chosen in its console).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,7 +25,8 @@ from defusedxml.common import DefusedXmlException
 from redis.asyncio import Redis
 from wechatpy.crypto import PrpCrypto
 
-NONCE_KEY = "qiyun:wx:nonce:{timestamp}:{nonce}"
+NONCE_KEY = "qiyun:wx:nonce:{scope}{timestamp}:{nonce}"
+FORMATS = ("xml", "json")
 MAX_CALLBACK_BODY = 64 * 1024  # WeChat's messages are a few KB; anything larger is not WeChat
 
 
@@ -35,12 +41,14 @@ class CallbackRejected(Exception):
 
 @dataclass(frozen=True)
 class OpenedCallback:
-    """A verified request: the plaintext message XML and how to answer it."""
+    """A verified request: the plaintext message (XML, or JSON where the guard accepts it)
+    and how to answer it."""
 
-    xml: str
+    plaintext: str
     encrypted: bool
     timestamp: str
     nonce: str
+    data_format: str = "xml"
 
 
 def _sha1(*parts: str) -> str:
@@ -74,16 +82,48 @@ def xml_field(text: str, name: str) -> str | None:
     return element.text if element is not None else None
 
 
+def json_object(text: str) -> dict:
+    """The body as a JSON object; anything else is refused like malformed XML."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise CallbackRejected(400, "malformed json") from None
+    if not isinstance(value, dict):
+        raise CallbackRejected(400, "json body is not an object")
+    return value
+
+
+def _format_of(text: str, formats: tuple[str, ...]) -> str:
+    """XML unless JSON is accepted and the body is a JSON object (WeChat's two data formats)."""
+    return "json" if "json" in formats and text.lstrip().startswith("{") else "xml"
+
+
 class CallbackGuard:
-    """Signature, decryption, appid, replay window and nonce checks for one official account."""
+    """Signature, decryption, appid, replay window and nonce checks for one receiving app.
+
+    `scope` keeps apps' nonces apart in Redis (the official account's is ''); `formats` are
+    the data formats the app may be configured to send (the official account: XML only).
+    """
 
     def __init__(
-        self, *, token: str, aes_key: str | None, appid: str, replay_window: int, redis: Redis
+        self,
+        *,
+        token: str,
+        aes_key: str | None,
+        appid: str,
+        replay_window: int,
+        redis: Redis,
+        scope: str = "",
+        formats: tuple[str, ...] = ("xml",),
     ) -> None:
+        if not formats or set(formats) - set(FORMATS):
+            raise ValueError(f"formats must be a subset of {FORMATS}")
         self.token = token
         self.appid = appid
         self.replay_window = replay_window
         self.redis = redis
+        self.scope = scope
+        self.formats = formats
         self._crypto = None
         if aes_key:
             import base64
@@ -110,17 +150,20 @@ class CallbackGuard:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise CallbackRejected(400, "body is not utf-8") from None
-        check_xml_safe(text)
+        data_format = _format_of(text, self.formats)
+        envelope = self._check_body(text, data_format)
         await self._check_nonce(timestamp, nonce, body)
 
         encrypted = params.get("encrypt_type") == "aes"
         if not encrypted:
-            return OpenedCallback(xml=text, encrypted=False, timestamp=timestamp, nonce=nonce)
+            return OpenedCallback(
+                plaintext=text, encrypted=False, timestamp=timestamp, nonce=nonce, data_format=data_format
+            )
         if self._crypto is None:
-            raise CallbackRejected(400, "encrypted message but no WECHAT_AES_KEY configured")
-        ciphertext = xml_field(text, "Encrypt")
-        if not ciphertext:
-            raise CallbackRejected(400, "encrypted mode without <Encrypt>")
+            raise CallbackRejected(400, "encrypted message but no EncodingAESKey configured")
+        ciphertext = envelope.get("Encrypt") if envelope is not None else xml_field(text, "Encrypt")
+        if not ciphertext or not isinstance(ciphertext, str):
+            raise CallbackRejected(400, "encrypted mode without Encrypt")
         msg_signature = params.get("msg_signature", "")
         if not _equal(_sha1(self.token, timestamp, nonce, ciphertext), msg_signature):
             raise CallbackRejected(403, "bad msg_signature")
@@ -128,8 +171,18 @@ class CallbackGuard:
             plaintext = self._crypto.decrypt(ciphertext, self.appid)
         except Exception as exc:  # wrong appid inside, bad padding, bad base64: all the same to us
             raise CallbackRejected(403, f"cannot decrypt: {type(exc).__name__}") from None
-        check_xml_safe(plaintext)
-        return OpenedCallback(xml=plaintext, encrypted=True, timestamp=timestamp, nonce=nonce)
+        self._check_body(plaintext, data_format)
+        return OpenedCallback(
+            plaintext=plaintext, encrypted=True, timestamp=timestamp, nonce=nonce, data_format=data_format
+        )
+
+    @staticmethod
+    def _check_body(text: str, data_format: str) -> dict | None:
+        """Refuse a body that is not safe, well-formed `data_format`; a JSON body is returned parsed."""
+        if data_format == "json":
+            return json_object(text)
+        check_xml_safe(text)
+        return None
 
     def seal(self, reply_xml: str, opened: OpenedCallback) -> str:
         """The reply as WeChat expects it: encrypted and signed when the request was."""
@@ -152,7 +205,7 @@ class CallbackGuard:
     async def _check_nonce(self, timestamp: str, nonce: str, body: bytes) -> None:
         """A nonce may come again only with the same body: that is WeChat retrying."""
         digest = hashlib.sha256(body).hexdigest()
-        key = NONCE_KEY.format(timestamp=timestamp, nonce=nonce)
+        key = NONCE_KEY.format(scope=self.scope, timestamp=timestamp, nonce=nonce)
         ttl = max(self.replay_window * 2, 600)
         if await self.redis.set(key, digest, nx=True, ex=ttl):
             return

@@ -88,6 +88,24 @@ ERRORS: dict[str, ErrorInfo] = {
     # policies (app.policy)
     "policy_not_found": ErrorInfo(404, "该政策不存在或已下线"),
     "not_following": ErrorInfo(409, "政策推送通过“企业服务云”公众号发送，请先关注公众号后再设置。"),
+    # appeals (app.appeal; statuses as AppealError.status says)
+    "appeal_not_found": ErrorInfo(404, "未找到该诉求"),
+    "appeal_conflict": ErrorInfo(409, "该诉求刚刚已被他人处理，请刷新后重试"),
+    "appeal_refused": ErrorInfo(400, "暂时无法办理该诉求操作"),
+    "wrong_state": ErrorInfo(400, "诉求当前状态下不能进行此操作"),
+    "note_required": ErrorInfo(400, "请填写说明"),
+    "note_too_long": ErrorInfo(400, "内容过长"),
+    "invalid_category": ErrorInfo(400, "请选择诉求类别"),
+    "description_too_short": ErrorInfo(400, "请把诉求描述清楚"),
+    "description_too_long": ErrorInfo(400, "诉求描述过长"),
+    "title_too_long": ErrorInfo(400, "诉求标题过长"),
+    "invalid_phone": ErrorInfo(400, "联系电话格式不正确"),
+    "too_many_files": ErrorInfo(400, "上传的图片或文件过多"),
+    "empty_file": ErrorInfo(400, "上传的文件是空的"),
+    "file_too_large": ErrorInfo(400, "文件过大"),
+    "file_type_not_allowed": ErrorInfo(400, "不支持该文件类型"),
+    "invalid_satisfaction": ErrorInfo(400, "请选择满意度"),
+    "invalid_status_filter": ErrorInfo(400, "状态筛选只能是 open 或 closed"),
 }
 
 # Sanic's own exceptions (routing, body size, parsing) by status.
@@ -189,11 +207,14 @@ def _domain_error(exc: Any) -> HTTPResponse:
     code = str(exc.code)
     info = ERRORS.get(code)
     if info is None:
-        logger.warning("domain error code %r is not in the catalogue; answering 422", code)
-    status = info.status if info else 422
+        logger.warning("domain error code %r is not in the catalogue; answering with its class's status", code)
+    # A code missing from the catalogue keeps the status its error class states, if any.
+    status = info.status if info else int(getattr(exc, "status", None) or 422)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     details = dict(getattr(exc, "details", None) or {})
+    if getattr(exc, "field", None):
+        details.setdefault("field", exc.field)  # the form input at fault (AppealError)
     return error_response(code, str(exc.message), status=status, details=details, headers=headers)
 
 

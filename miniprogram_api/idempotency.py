@@ -5,8 +5,8 @@ twice. With an `Idempotency-Key` header (any 1-255 visible ASCII characters; a U
 a good choice) the first response is stored in Redis for 24 h and replayed, with
 `Idempotent-Replayed: true`, to the same person sending the same key again:
 
-* same key, same request (method, path and JSON body, key order ignored) -> the stored
-  response, and the handler does not run again;
+* same key, same request (method, path and body; JSON key order and a multipart
+  boundary ignored) -> the stored response, and the handler does not run again;
 * same key, different request -> 422 `idempotency_key_reused`;
 * same key while the first request is still running -> wait up to `WAIT_SECONDS` for
   its outcome, then 409 `idempotency_request_in_progress` with `Retry-After`.
@@ -111,12 +111,16 @@ async def _answer_duplicate(redis: Any, redis_key: str, fingerprint: str) -> HTT
 
 
 def _fingerprint(request: Request) -> str:
-    """Method, path and body; a JSON body is canonicalised so key order and spacing do not count."""
+    """Method, path and body; a JSON body is canonicalised so key order and spacing do not count,
+    and a multipart form so its boundary (random per send) does not."""
     raw = request.body or b""
-    try:
-        body = jsonlib.dumps(jsonlib.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        body = raw
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        body = _form_fingerprint(request)
+    else:
+        try:
+            body = jsonlib.dumps(jsonlib.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        except (ValueError, UnicodeDecodeError):
+            body = raw
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b" ")
@@ -124,6 +128,16 @@ def _fingerprint(request: Request) -> str:
     digest.update(b"\n")
     digest.update(body)
     return digest.hexdigest()
+
+
+def _form_fingerprint(request: Request) -> bytes:
+    """The form's fields and each file's name and content hash, in a stable order."""
+    fields = sorted((name, list(values)) for name, values in (request.form or {}).items())
+    files = sorted(
+        (name, [(item.name or "", hashlib.sha256(item.body).hexdigest()) for item in items])
+        for name, items in (request.files or {}).items()
+    )
+    return jsonlib.dumps({"fields": fields, "files": files}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _record(fingerprint: str, response: HTTPResponse) -> str:

@@ -56,6 +56,8 @@ def _error_codes(spec: EndpointSpec) -> set[str]:
         codes |= {"unauthenticated", "session_expired"}
     if spec.body is not None:
         codes |= {"malformed_json", "validation_failed", "payload_too_large"}
+    if spec.form is not None:
+        codes |= {"validation_failed", "payload_too_large", "unsupported_media_type"}
     if spec.query is not None:
         codes.add("validation_failed")
         if "cursor" in spec.query.model_fields:
@@ -100,6 +102,8 @@ def build_document(app: Sanic, blueprint_name: str, *, title: str = "企云小�
     for _, _, _, _, spec in endpoints:
         if spec.body is not None:
             models.append((spec.body, "validation"))
+        if spec.form is not None:
+            models.append((spec.form, "validation"))
         for response in spec.responses:
             if response.model is not None:
                 models.append((response.model, "serialization"))
@@ -158,6 +162,8 @@ def build_document(app: Sanic, blueprint_name: str, *, title: str = "企云小�
                 "required": True,
                 "content": {"application/json": {"schema": ref(spec.body, "validation")}},
             }
+        if spec.form is not None:
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": _form_schema(spec, ref)}}
         for response in spec.responses or []:
             entry: dict[str, Any] = {"description": response.description}
             if response.model is not None:
@@ -197,6 +203,32 @@ def build_document(app: Sanic, blueprint_name: str, *, title: str = "企云小�
             },
         },
     }
+
+
+def _form_schema(spec: EndpointSpec, ref: Any) -> dict[str, Any]:
+    """A multipart body: the form model's fields plus the file field (binary, repeatable)."""
+    schema: dict[str, Any] = ref(spec.form, "validation")
+    encoding: dict[str, Any] = {}
+    if spec.form_files is not None:
+        name, max_files = spec.form_files
+        files = {
+            "type": "object",
+            "properties": {
+                name: {
+                    "type": "array",
+                    "maxItems": max_files,
+                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "title": "图片或文件",
+                    "description": f"可重复上传，最多 {max_files} 个；JPG/PNG/GIF/WEBP，单个不超过 UPLOAD_MAX_BYTES（默认 10 MB）",
+                }
+            },
+        }
+        schema = {"allOf": [schema, files]}
+        encoding = {name: {"contentType": "image/jpeg, image/png, image/gif, image/webp"}}
+    content: dict[str, Any] = {"schema": schema}
+    if encoding:
+        content["encoding"] = encoding
+    return content
 
 
 def render_docs_page(document: dict[str, Any], *, json_url: str) -> str:
@@ -252,7 +284,12 @@ def render_docs_page(document: dict[str, Any], *, json_url: str) -> str:
                 parts.append(f"<h3>参数</h3><table><tr><th>名称</th><th>位置</th><th>说明</th></tr>{rows}</table>")
             body = operation.get("requestBody")
             if body:
-                parts.append("<h3>请求体</h3>" + fields_table(body["content"]["application/json"]["schema"]))
+                media_type, content = next(iter(body["content"].items()))
+                schema = content["schema"]
+                if "allOf" in schema:  # a form: its fields, then the files
+                    parts.append(f"<h3>请求体（{esc(media_type)}）</h3>" + "".join(fields_table(s) for s in schema["allOf"]))
+                else:
+                    parts.append("<h3>请求体</h3>" + fields_table(schema))
             for status, response in operation["responses"].items():
                 if status.startswith("2"):
                     content = response.get("content", {}).get("application/json")

@@ -7,6 +7,7 @@ to this list.
 
 from miniprogram_api.blueprint import bp, finalize
 from miniprogram_api.endpoints import auth, docs, enterprises, me, notifications, policies  # noqa: F401  (registers routes)
+from miniprogram_api.endpoints import appeals  # noqa: F401  (registers routes)
 
 finalize(bp)
 

@@ -39,6 +39,10 @@ class EndpointSpec:
     tags: list[str] = field(default_factory=list)
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None
+    """A multipart/form-data body's text fields (`uploads.validate_form`)."""
+    form_files: tuple[str, int] | None = None
+    """The form's file field and how many files it takes."""
     authenticated: bool = False
     idempotent: bool = False
     responses: list[ResponseSpec] = field(default_factory=list)

@@ -32,8 +32,10 @@ from templates_msg.registry import (
 from templates_msg import (  # noqa: E402,F401  isort: skip
     activity_reminder,
     appeal_accepted,
+    appeal_assigned,
     appeal_dispatched,
     appeal_overdue,
+    appeal_progress,
     appeal_replied,
     policy_push,
     provider_engagement,

@@ -1,5 +1,6 @@
 """诉求超期: supervision (督办) tells the staff member responsible that an appeal passed a
-deadline (accept, first response or resolution).
+deadline (accept, first response or resolution), or (level 0, `app.appeal.deadlines`) that
+one falls due soon.
 
 Official-account template message to the staff member's own WeChat (`Staff.follower`):
 staff follow the account and must be reached without asking for grants. Opens the
@@ -17,9 +18,11 @@ from app.appeal.models import Appeal
 from templates_msg.base import Channel, Field, MessageKind
 from templates_msg.registry import template_message
 
-__all__ = ["STAGE_PHRASES", "AppealOverdueContext", "values_for"]
+__all__ = ["DUE_SOON_PHRASES", "STAGE_PHRASES", "AppealOverdueContext", "values_for"]
 
 STAGE_PHRASES = {"accept": "受理超期", "respond": "响应超期", "resolve": "办结超期"}
+DUE_SOON_PHRASES = {"accept:soon": "受理将到期", "respond:soon": "响应将到期", "resolve:soon": "办结将到期"}
+"""Level 0 (the reminder before the deadline) says the deadline is near, not passed."""
 
 
 @template_message(
@@ -30,7 +33,8 @@ STAGE_PHRASES = {"accept": "受理超期", "respond": "响应超期", "resolve":
     fields=(
         Field("character_string1", "诉求编号", "number"),
         Field("thing2", "诉求事项", "title"),
-        Field("phrase3", "超期环节", "stage", phrases=STAGE_PHRASES),
+        Field("phrase3", "超期环节", lambda c: c.stage if c.level else f"{c.stage}:soon",
+              phrases={**STAGE_PHRASES, **DUE_SOON_PHRASES}),
         Field("time4", "办理时限", "due_at"),
     ),
     url=lambda c: f"/admin/appeals/{c.appeal_id}",
@@ -50,6 +54,8 @@ class AppealOverdueContext(BaseModel):
     title: str
     stage: Literal["accept", "respond", "resolve"]
     due_at: datetime
+    level: int = 1
+    """0: the reminder before the deadline; 1-3: supervision (督办) at and after it."""
 
 
 def values_for(appeal: Appeal, *, stage: str) -> dict[str, Any]:

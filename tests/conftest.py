@@ -9,6 +9,7 @@ the Redis database named in the URL is flushed before each test.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -33,6 +34,9 @@ TEST_MP_APPID = "wx" + "fedcba9876543210"
 TEST_MP_SECRET = "fedcba9876543210fedcba9876543210"
 TEST_TOKEN = "qiyuntesttoken"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+# The mini-program's message push (/wechat/miniprogram) has its own token and key.
+TEST_MP_TOKEN = "qiyunmptesttoken"
+TEST_MP_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 
 
 def free_port() -> int:
@@ -98,6 +102,9 @@ async def simulator():
         callback_token=TEST_TOKEN,
         callback_aes_key=TEST_AES_KEY,
         callback_appid=TEST_APPID,
+        miniprogram_token=TEST_MP_TOKEN,
+        miniprogram_aes_key=TEST_MP_AES_KEY,
+        miniprogram_appid=TEST_MP_APPID,
     )
     running = await start_simulator(config, port=0)
     yield running
@@ -120,6 +127,8 @@ def settings(var_dir: Path, database_url: str, redis_url: str, simulator) -> Set
         wechat_api_base=simulator.url,
         miniprogram_appid=TEST_MP_APPID,
         miniprogram_secret=TEST_MP_SECRET,
+        miniprogram_token=TEST_MP_TOKEN,
+        miniprogram_aes_key=TEST_MP_AES_KEY,
         log_format="text",
     )
 
@@ -127,12 +136,16 @@ def settings(var_dir: Path, database_url: str, redis_url: str, simulator) -> Set
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment a child process needs to see the same configuration as the tests."""
     env = dict(os.environ)
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(mode="json").items():
         if value is None:
             continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[name.upper()] = str(value.value if hasattr(value, "value") else value)
+        raw = getattr(settings, name)
+        if hasattr(raw, "get_secret_value"):
+            value = raw.get_secret_value()
+        elif isinstance(raw, dict) and any(hasattr(v, "get_secret_value") for v in raw.values()):
+            value = {k: v.get_secret_value() for k, v in raw.items()}
+        # Lists and mappings travel as JSON, which pydantic-settings parses back.
+        env[name.upper()] = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
     return env
 
 

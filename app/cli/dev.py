@@ -23,20 +23,31 @@ from app.cli import command
 
 
 def development_credentials(var_dir: Path) -> dict[str, str]:
-    """Random but stable credentials for the simulator's apps, stored in VAR_DIR."""
+    """Random but stable credentials for the simulator's apps, stored in VAR_DIR.
+
+    A file from an older version gains the credentials it lacks (kept ones stay)."""
     path = var_dir / "dev-credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    credentials = {
-        "WECHAT_APPID": "wx" + secrets.token_hex(8),
-        "WECHAT_SECRET": secrets.token_hex(16),
-        "WECHAT_TOKEN": secrets.token_hex(8),
-        "WECHAT_AES_KEY": "".join(secrets.choice(alphabet) for _ in range(43)),
-        "MINIPROGRAM_APPID": "wx" + secrets.token_hex(8),
-        "MINIPROGRAM_SECRET": secrets.token_hex(16),
-        "SECRET_KEY": secrets.token_urlsafe(48),
+    generators = {
+        "WECHAT_APPID": lambda: "wx" + secrets.token_hex(8),
+        "WECHAT_SECRET": lambda: secrets.token_hex(16),
+        "WECHAT_TOKEN": lambda: secrets.token_hex(8),
+        "WECHAT_AES_KEY": lambda: "".join(secrets.choice(alphabet) for _ in range(43)),
+        "MINIPROGRAM_APPID": lambda: "wx" + secrets.token_hex(8),
+        "MINIPROGRAM_SECRET": lambda: secrets.token_hex(16),
+        # The mini-program's message push (media-check verdicts), signed with its own token and key.
+        "MINIPROGRAM_TOKEN": lambda: secrets.token_hex(8),
+        "MINIPROGRAM_AES_KEY": lambda: "".join(secrets.choice(alphabet) for _ in range(43)),
+        "SECRET_KEY": lambda: secrets.token_urlsafe(48),
+        # Partner APIs (docs/partner-api.md), so a trial can file 12345 tickets and Open311 requests.
+        "HOTLINE_SECRET": lambda: secrets.token_urlsafe(32),
+        "OPEN311_API_KEYS": lambda: json.dumps({"dev-client": secrets.token_urlsafe(24)}),
     }
+    missing = [name for name in generators if name not in stored]
+    if not missing:
+        return stored
+    credentials = {**stored, **{name: generators[name]() for name in missing}}
     var_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
@@ -107,6 +118,9 @@ def dev(args: argparse.Namespace) -> int:
             f"  readiness          {base}/readyz\n"
             f"  admin panel        {base}/admin/   (demo staff accounts above)\n"
             f"  mini-program API   {base}/mp/v1/docs\n"
+            f"  12345 / Open311    {base}/partner/12345/v1/tickets, {base}/open311/v2/services.json\n"
+            f"                     (HOTLINE_SECRET and OPEN311_API_KEYS in {var_dir / 'dev-credentials.json'};"
+            " see docs/partner-api.md)\n"
             f"  WeChat simulator   http://{args.host}:{args.simulator_port}/   (follower chat page)\n"
             f"  simulator records  http://{args.host}:{args.simulator_port}/_sim/stats\n"
             f"  data               {var_dir}\n"

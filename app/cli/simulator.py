@@ -15,6 +15,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--callback-url", default=None, help="the project's callback (default: PUBLIC_BASE_URL/wechat/callback)"
     )
+    parser.add_argument(
+        "--miniprogram-push-url",
+        default=None,
+        help="the project's mini-program message push (default: PUBLIC_BASE_URL/wechat/miniprogram)",
+    )
 
 
 @command("simulator", help="run the WeChat simulator (API endpoints, faults, follower page)", arguments=_arguments)
@@ -27,13 +32,19 @@ def simulator(args: argparse.Namespace) -> int:
         apps[settings.wechat_appid] = settings.wechat_secret.get_secret_value()
     if settings.miniprogram_appid:
         apps[settings.miniprogram_appid] = settings.miniprogram_secret.get_secret_value()
+    base = settings.public_base_url.rstrip("/")
     config = SimulatorConfig(
         apps=apps,
         latency_ms=args.latency_ms,
-        callback_url=args.callback_url or settings.public_base_url.rstrip("/") + "/wechat/callback",
+        callback_url=args.callback_url or base + "/wechat/callback",
         callback_token=settings.wechat_token.get_secret_value(),
         callback_aes_key=settings.wechat_aes_key.get_secret_value() or None,
         callback_appid=settings.wechat_appid,
+        # The verdicts of media checks go to the mini-program's push, with its own credentials.
+        miniprogram_push_url=args.miniprogram_push_url or base + "/wechat/miniprogram",
+        miniprogram_token=settings.miniprogram_token.get_secret_value(),
+        miniprogram_aes_key=settings.miniprogram_aes_key.get_secret_value() or None,
+        miniprogram_appid=settings.miniprogram_appid,
     )
     run(args.host, args.port, config)
     return 0

@@ -21,11 +21,14 @@ subclass in its own module; nothing here changes.
 
 from app.conversation.engine import ConversationEngine, Outcome
 from app.conversation.flows import (
+    CANCEL_CHOICE,
     Abort,
     Choice,
+    Collected,
     Flow,
     FlowContext,
     Invalid,
+    Media,
     Step,
     flow,
     get_flow,
@@ -35,14 +38,17 @@ from app.conversation.flows import (
 from app.conversation.store import ConversationState, ConversationStore
 
 __all__ = [
+    "CANCEL_CHOICE",
     "Abort",
     "Choice",
+    "Collected",
     "ConversationEngine",
     "ConversationState",
     "ConversationStore",
     "Flow",
     "FlowContext",
     "Invalid",
+    "Media",
     "Outcome",
     "Step",
     "flow",

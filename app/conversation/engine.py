@@ -4,6 +4,10 @@ Commands work at every step: 返回 goes back one question, 取消 / 退出 end 
 继续 picks a paused flow up again. A flow left idle past its `idle_timeout` is paused,
 not lost: the next message says so (and is otherwise handled as usual), and 继续 within
 the flow's `resume_window` carries on with the answers given so far.
+
+A message that is not text (`Media`: a photo, a voice note ...) is an answer only at a
+step that takes its kind (`Step.media`); at any other step of an active flow the
+question is asked again.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import Any
 from redis.asyncio import Redis
 
 from app.conversation.flows import (
+    CANCEL_CHOICE,
     Abort,
     Flow,
     FlowContext,
     Invalid,
+    Media,
     Step,
     get_flow,
     normalise_text,
@@ -34,6 +40,7 @@ logger = logging.getLogger("qiyun.conversation")
 BACK_WORDS = frozenset({"返回", "上一步"})
 CANCEL_WORDS = frozenset({"取消", "退出"})
 RESUME_WORDS = frozenset({"继续"})
+MEDIA_NOT_TAKEN = "这一步需要按提示回复文字。"
 
 # Outcome statuses.
 STARTED, ASKED, INVALID, COMPLETED, CANCELLED, ABORTED, PAUSED_NOW, RESUMED, BUSY = (
@@ -122,8 +129,11 @@ class ConversationEngine:
 
     # -- the message loop -----------------------------------------------------------
 
-    async def handle(self, *, subject: str, text: str, deps: Any = None) -> Outcome | None:
-        """Apply a text message to the subject's conversation.
+    async def handle(
+        self, *, subject: str, text: str = "", deps: Any = None, media: Media | None = None
+    ) -> Outcome | None:
+        """Apply a text message (or, with `media`, a message that is not text) to the
+        subject's conversation.
 
         None means the subject is in no conversation this message belongs to: the
         caller handles it as usual.
@@ -136,18 +146,20 @@ class ConversationEngine:
                 state = await self.store.load(subject)  # may have moved while we waited
                 if state is None:
                     return None
-                return await self._handle_locked(state, text, deps)
+                return await self._handle_locked(state, text, deps, media)
         except Busy:
             return Outcome(_busy_text(), BUSY, state.flow)
 
-    async def _handle_locked(self, state: ConversationState, text: str, deps: Any) -> Outcome | None:
+    async def _handle_locked(
+        self, state: ConversationState, text: str, deps: Any, media: Media | None = None
+    ) -> Outcome | None:
         definition = get_flow(state.flow)
         if definition is None or state.step not in {s.key for s in definition.steps}:
             # The flow was removed or changed shape since: drop the stranded state.
             logger.warning("dropping conversation of unknown flow/step %s/%s", state.flow, state.step)
             await self.store.delete(state.subject)
             return None
-        word = normalise_text(text)
+        word = normalise_text(text) if media is None else ""  # commands are text
         now = self.clock()
 
         if state.status == PAUSED:
@@ -169,6 +181,8 @@ class ConversationEngine:
             await self.store.delete(state.subject)
             return Outcome(f"已退出「{definition.title}」，需要时可以随时重新开始。", CANCELLED, state.flow)
         step = definition.step(state.step)
+        if media is not None:
+            return await self._collect(definition, state, step, media)
         if word in BACK_WORDS:
             return await self._back(definition, state, step)
         if word in RESUME_WORDS:
@@ -186,6 +200,16 @@ class ConversationEngine:
         if step.confirm:
             if value == "yes":
                 return await self._complete(definition, state, deps)
+            if value == CANCEL_CHOICE:
+                await self.store.delete(state.subject)
+                return Outcome(f"已退出「{definition.title}」，需要时可以随时重新开始。", CANCELLED, state.flow)
+            revisit = _earlier_step(definition, state, key=value, before=step.key)
+            if revisit is not None:
+                # 修改 one answer: that question again; the others are kept, so its answer
+                # leads straight back here.
+                state.step = revisit.key
+                await self._save(definition, state)
+                return Outcome(self._ask(definition, state, revisit), ASKED, state.flow)
             # 修改: start over with a clean form (prefilled answers included).
             state.answers.clear()
             first = _next_step(definition, state, after=None)
@@ -201,6 +225,19 @@ class ConversationEngine:
         state.step = following.key
         await self._save(definition, state)
         return Outcome(self._ask(definition, state, following), ASKED, state.flow)
+
+    async def _collect(self, definition: Flow, state: ConversationState, step: Step, media: Media) -> Outcome:
+        """A non-text message: collected by a step that takes it, else the question again."""
+        if not step.takes(media):
+            return await self._reask(definition, state, step, MEDIA_NOT_TAKEN, count=False)
+        try:
+            collected = await step.take(media, state.answers)
+        except Invalid as invalid:
+            return await self._reask(definition, state, step, invalid.reason, count=False)
+        state.attempts.pop(step.key, None)
+        state.answers[step.key] = collected.value
+        await self._save(definition, state)
+        return Outcome(collected.reply, ASKED, state.flow)
 
     async def _complete(self, definition: Flow, state: ConversationState, deps: Any) -> Outcome:
         ctx = FlowContext(subject=state.subject, data=state.data, deps=deps)
@@ -294,6 +331,16 @@ def _next_step(definition: Flow, state: ConversationState, *, after: str | None)
     start = 0 if after is None else definition.index(after) + 1
     for step in definition.steps[start:]:
         if step.applies(state.answers) and (step.confirm or step.key not in state.answers):
+            return step
+    return None
+
+
+def _earlier_step(definition: Flow, state: ConversationState, *, key: Any, before: str) -> Step | None:
+    """The step named `key` if it comes before `before` and applies (a confirmation's 修改X)."""
+    if not isinstance(key, str):
+        return None
+    for step in definition.steps[: definition.index(before)]:
+        if step.key == key and step.applies(state.answers) and not step.confirm:
             return step
     return None
 

@@ -21,11 +21,14 @@ from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 
 __all__ = [
+    "CANCEL_CHOICE",
     "Abort",
     "Choice",
+    "Collected",
     "Flow",
     "FlowContext",
     "Invalid",
+    "Media",
     "Step",
     "flow",
     "get_flow",
@@ -37,11 +40,14 @@ __all__ = [
 Answers = Mapping[str, Any]
 Validator = Callable[[str, Answers], Any | Awaitable[Any]]
 PromptText = str | Callable[[Answers], str]
+Collector = Callable[["Media", Answers], "Collected | Awaitable[Collected]"]
 
 SKIP_WORDS = frozenset({"跳过", "无", "没有"})
 CONFIRM_YES = ("确认", "确定", "是", "提交", "对")
 CONFIRM_NO = ("修改", "重新填写", "重填", "否", "不对")
 _TRAILING_PUNCTUATION = "。.!！?？~～,，;；"
+CANCEL_CHOICE = "cancel"
+"""A confirmation's choice with this value ends the flow like 取消."""
 
 
 class Invalid(Exception):
@@ -75,6 +81,26 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A message that is not text (a photo, a voice note, a location ...).
+
+    `kind` is the caller's name for it (the message type); `fields` is what the message
+    carries, as the caller received it (e.g. a picture's URL and media id).
+    """
+
+    kind: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a step's collector made of a media message: the step's answer so far and the reply."""
+
+    value: Any
+    reply: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One question.
 
@@ -84,6 +110,16 @@ class Step:
     `when(answers)` skips the step when false. `confirm` makes a 确认/修改 step:
     确认 finishes the flow, 修改 starts over with the answers kept as they were.
     `max_attempts` ends the flow after that many unacceptable answers in a row.
+
+    A confirmation with `choices` may offer more than 确认 (value "yes"): a choice whose
+    value is the key of an earlier step goes back to that one question (the other answers
+    are kept, so the next answer leads straight back to the confirmation), and the value
+    `CANCEL_CHOICE` ends the flow as 取消 does. Any other value starts over.
+
+    `media` names the kinds of non-text messages the step takes (e.g. ("image",));
+    each one goes to `collect(media, answers)`, which returns a `Collected`: the step's
+    answer so far (stored, the question stays open) and the reply, or raises `Invalid`.
+    A text answer then closes the step through `validate` as usual (e.g. 完成).
     """
 
     key: str
@@ -95,6 +131,11 @@ class Step:
     confirm: bool = False
     max_attempts: int | None = None
     max_length: int = 500
+    media: tuple[str, ...] = ()
+    collect: Collector | None = None
+    verbatim: bool = False
+    """Free text kept as the person wrote it (trimmed only): a description keeps its "，" and
+    "。". Commands and 跳过 are still recognised on the normalised form."""
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or bool(self.when(answers))
@@ -131,9 +172,22 @@ class Step:
             if self.validate is None:
                 return value
             cleaned = value
+        if self.verbatim and not options:
+            cleaned = (text or "").strip()
         if self.validate is None:
             return cleaned
         result = self.validate(cleaned, answers)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    def takes(self, media: Media) -> bool:
+        return self.collect is not None and media.kind in self.media
+
+    async def take(self, media: Media, answers: Answers) -> Collected:
+        """The collector's answer for a media message, or `Invalid` with the reason."""
+        assert self.collect is not None
+        result = self.collect(media, answers)
         if inspect.isawaitable(result):
             result = await result
         return result

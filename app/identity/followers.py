@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from app.identity.models import Follower, WeChatUser
 
 __all__ = [
+    "FOLLOWER_EVENTS",
     "INTERACTIVE_EVENTS",
     "SERVICE_WINDOW",
     "SubscribeOutcome",
@@ -25,6 +26,7 @@ __all__ = [
     "ensure_user",
     "get_follower",
     "in_service_window",
+    "is_follower_message",
     "is_interaction",
     "record_location",
     "scene_of",
@@ -55,6 +57,23 @@ INTERACTIVE_EVENTS = frozenset(
         "location_select",
     }
 )
+FOLLOWER_EVENTS = INTERACTIVE_EVENTS | frozenset(
+    {
+        "unsubscribe",
+        "location",
+        "view",
+        "view_miniprogram",
+        "templatesendjobfinish",
+        "subscribe_msg_popup_event",
+        "subscribe_msg_change_event",
+        "subscribe_msg_sent_event",
+    }
+)
+"""Events WeChat sends the official account about one of its followers (FromUserName is
+the follower). Others have no follower behind them: a mini-program's `wxa_media_check`
+sent to the account's callback by a misconfigured push URL (its FromUserName is a
+mini-program openid), or MASSSENDJOBFINISH (from the mass-send assistant). Taking those
+for followers would add people to push audiences whom WeChat refuses (40003)."""
 _SCENE_LIMIT = 64
 
 
@@ -73,6 +92,14 @@ def is_interaction(*, msg_type: str, event: str = "") -> bool:
     if msg_type.lower() != "event":
         return True
     return event.lower() in INTERACTIVE_EVENTS
+
+
+def is_follower_message(*, msg_type: str, event: str = "") -> bool:
+    """Whether an inbound message comes from (or reports on) a follower: every message, and
+    the events in `FOLLOWER_EVENTS`. Only these may find or create a `Follower`."""
+    if msg_type.lower() != "event":
+        return True
+    return event.lower() in FOLLOWER_EVENTS
 
 
 def scene_of(*, event: str, event_key: str) -> str:

@@ -12,9 +12,11 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 
+from app.appeal import jobs as appeal_jobs
 from app.config import Settings
 from app.identity import jobs as identity_jobs
 from app.messagelog.service import purge_older_than
+from app.outbox import jobs as outbox_jobs
 from app.policy.jobs import expire_policies
 from app.push import jobs as push_jobs
 from app.redis_client import resolve_redis_url
@@ -43,8 +45,15 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = await open_resources(settings, open_database=open_database)
         push_jobs.prepare_worker(ctx)
+        # Appeal steps taken in jobs (e.g. closing unrated appeals) wake the outbox too.
+        from app.appeal.service import set_notify_hook
+
+        set_notify_hook(outbox_jobs.notify_hook(ctx["resources"].redis))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        from app.appeal.service import set_notify_hook
+
+        set_notify_hook(None)
         await push_jobs.close_push_client(ctx)
         resources = ctx.get("resources")
         if resources is not None:
@@ -53,12 +62,15 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     redis_url = resolve_redis_url(settings.redis_url, settings.resolved_var_dir)
     return {
         "functions": [
-            purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS, *JOB_FUNCTIONS
+            purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS,
+            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *JOB_FUNCTIONS
         ],
         "cron_jobs": [
             cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False),
             cron(expire_policies, minute={5}, unique=True, run_at_startup=False),
             *push_jobs.CRON_JOBS,
+            *outbox_jobs.CRON_JOBS,
+            *appeal_jobs.CRON_JOBS,
         ],
         "redis_settings": RedisSettings.from_dsn(redis_url),
         "on_startup": on_startup,

@@ -1,5 +1,5 @@
-"""The simulator's configuration: which apps exist, where the project's callback
-is, and how strict the simulated WeChat is.
+"""The simulator's configuration: which apps exist, where the project's callback and
+mini-program message push are, and how strict the simulated WeChat is.
 
 Defaults are lenient on purpose (any well-formed openid is a subscribed follower,
 no grants needed, no 48 h window) so a test only sets up what it is about; each
@@ -39,6 +39,22 @@ class SimulatorConfig:
 
     callback_original_id: str = "gh_qiyun_sim"
     """ToUserName of pushes: the official account's original id."""
+    miniprogram_push_url: str | None = None
+    """The project's mini-program message push (消息推送), e.g.
+    http://127.0.0.1:8000/wechat/miniprogram. Mini-program events (wxa_media_check) go only
+    there, signed and encrypted with the mini-program's own credentials; None -> they are
+    not delivered (counted as `skipped`), never sent to the official account's callback."""
+    miniprogram_token: str = ""
+    """The mini-program's message-push Token (MINIPROGRAM_TOKEN)."""
+    miniprogram_aes_key: str | None = None
+    """The mini-program's 43-char EncodingAESKey (MINIPROGRAM_AES_KEY); None -> plain mode."""
+    miniprogram_appid: str = ""
+    """The mini-program's appid (inside its ciphertext). Events after an API call use the
+    calling app's appid; this one is for `POST /_sim/miniprogram/push`."""
+    miniprogram_original_id: str = "gh_qiyun_mp_sim"
+    """ToUserName of mini-program pushes: the mini-program's original id."""
+    miniprogram_data_format: str = "xml"
+    """The data format chosen in the mini-program's console: `xml` or `json`."""
     strict_openids: bool = False
     """False: any openid matching ^[A-Za-z0-9_-]{6,64}$ is a subscribed follower."""
     require_grants: bool = False

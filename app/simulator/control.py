@@ -17,7 +17,14 @@ from aiohttp import web
 from app.simulator.events import EventDispatcher
 from app.simulator.faults import parse_fault
 from app.simulator.pipeline import json_response
-from app.simulator.push import CallbackClient, PushError, push_as_follower, verify_url
+from app.simulator.push import (
+    CallbackClient,
+    PushError,
+    miniprogram_target,
+    push_as_follower,
+    push_to_miniprogram,
+    verify_url,
+)
 from app.simulator.records import MESSAGE_KINDS
 from app.simulator.state import SimulatorState
 from app.simulator.users import OPENID_RE
@@ -104,6 +111,7 @@ class ControlAPI:
             ("DELETE", "/_sim/invalid_templates", self.clear_invalid_templates),
             ("GET", "/_sim/menu", self.menu),
             ("POST", "/_sim/push", self.push),
+            ("POST", "/_sim/miniprogram/push", self.miniprogram_push),
             ("POST", "/_sim/verify_url", self.verify_url),
             ("POST", "/_sim/events/drain", self.drain_events),
         ]
@@ -334,8 +342,20 @@ class ControlAPI:
     async def push(self, request: web.Request) -> web.StreamResponse:
         return json_response(await push_as_follower(self.state, self.client, await _body(request)))
 
+    async def miniprogram_push(self, request: web.Request) -> web.StreamResponse:
+        """An event for the mini-program's message push (e.g. WeChat repeating a wxa_media_check)."""
+        return json_response(await push_to_miniprogram(self.state, self.client, await _body(request)))
+
     async def verify_url(self, request: web.Request) -> web.StreamResponse:
+        """The server-address check of the official account's callback, or with
+        `{"target": "miniprogram"}` of the mini-program's message push."""
         body = await _body(request)
+        target_name = body.get("target") or "callback"
+        if target_name not in ("callback", "miniprogram"):
+            raise BadRequest("target must be 'callback' or 'miniprogram'")
+        if target_name == "miniprogram":
+            target = miniprogram_target(self.state.config)
+            return json_response(await verify_url(self.state, self.client, body.get("url"), target))
         return json_response(await verify_url(self.state, self.client, body.get("callback_url")))
 
     async def drain_events(self, request: web.Request) -> web.StreamResponse:

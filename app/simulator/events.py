@@ -1,5 +1,10 @@
 """Events WeChat pushes on its own, after an API call: TEMPLATESENDJOBFINISH
-after a template message, wxa_media_check after media_check_async.
+after a template message (to the official account's callback), wxa_media_check after
+media_check_async (to the mini-program's message push, with the mini-program's
+credentials; never to the official account's callback).
+
+Each event is delivered to the target configured when it is delivered; with no URL for
+its target it is counted as `skipped` and not sent anywhere.
 
 They go through a bounded queue and a few workers so a push benchmark at
 thousands of messages a second neither spawns a task per message nor grows
@@ -12,7 +17,13 @@ import asyncio
 import contextlib
 from typing import Any
 
-from app.simulator.push import CallbackClient
+from app.simulator.push import (
+    CallbackClient,
+    PushTarget,
+    miniprogram_event_fields,
+    miniprogram_target,
+    official_account_target,
+)
 from app.simulator.state import SimulatorState
 from app.simulator.xmlmsg import Fields
 
@@ -20,6 +31,11 @@ __all__ = ["EventDispatcher"]
 
 QUEUE_SIZE = 100_000
 WORKERS = 8
+OFFICIAL_ACCOUNT = "official_account"
+MINIPROGRAM = "miniprogram"
+
+# (target kind, appid of the app the event is about, openid, fields)
+_Queued = tuple[str, str, str, Fields]
 
 
 class EventDispatcher:
@@ -28,7 +44,7 @@ class EventDispatcher:
     def __init__(self, state: SimulatorState, client: CallbackClient) -> None:
         self.state = state
         self.client = client
-        self._queue: asyncio.Queue[tuple[str, Fields]] | None = None
+        self._queue: asyncio.Queue[_Queued] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
 
@@ -60,43 +76,55 @@ class EventDispatcher:
             ("MsgID", msgid),
             ("Status", status),
         ]
-        self._enqueue(openid, fields)
+        self._enqueue(OFFICIAL_ACCOUNT, appid, openid, fields)
 
     def media_checked(self, *, appid: str, openid: str, trace_id: str, suggest: str, label: int) -> None:
+        """The verdict of media_check_async, for the mini-program that asked (`appid`)."""
         cfg = self.state.config
-        fields: Fields = [
-            ("ToUserName", cfg.callback_original_id),
-            ("FromUserName", openid),
-            ("CreateTime", int(self.state.now())),
-            ("MsgType", "event"),
-            ("Event", "wxa_media_check"),
-            ("appid", appid),
-            ("trace_id", trace_id),
-            ("version", 2),
-            ("detail", {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}),
-            ("errcode", 0),
-            ("errmsg", "ok"),
-            ("result", {"suggest": suggest, "label": label}),
-        ]
+        fields = miniprogram_event_fields(
+            miniprogram_target(cfg, appid),
+            openid=openid,
+            event="wxa_media_check",
+            create_time=int(self.state.now()),
+            extra={
+                "appid": appid,
+                "trace_id": trace_id,
+                "version": 2,
+                # A list: one element per strategy (repeated <detail> in XML, an array in JSON).
+                "detail": [
+                    {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}
+                ],
+                "errcode": 0,
+                "errmsg": "ok",
+                "result": {"suggest": suggest, "label": label},
+            },
+        )
         delay = max(0, self.state.config.media_check_delay_ms) / 1000
         loop = asyncio.get_running_loop()
         timer: asyncio.TimerHandle | None = None
 
         def fire() -> None:
             self._timers.discard(timer)  # type: ignore[arg-type]
-            self._enqueue(openid, fields)
+            self._enqueue(MINIPROGRAM, appid, openid, fields)
 
         timer = loop.call_later(delay, fire)
         self._timers.add(timer)
 
     # -- internals --------------------------------------------------------------
 
-    def _enqueue(self, openid: str, fields: Fields) -> None:
+    def _target(self, kind: str, appid: str) -> PushTarget:
+        cfg = self.state.config
+        return miniprogram_target(cfg, appid) if kind == MINIPROGRAM else official_account_target(cfg)
+
+    def _enqueue(self, kind: str, appid: str, openid: str, fields: Fields) -> None:
         counters = self.state.recorder.callback_events
-        if not self.state.config.callback_url or self._queue is None:
+        if self._queue is None:
+            return
+        if not self._target(kind, appid).url:
+            counters["skipped"] += 1
             return
         try:
-            self._queue.put_nowait((openid, fields))
+            self._queue.put_nowait((kind, appid, openid, fields))
             counters["queued"] += 1
         except asyncio.QueueFull:
             counters["dropped"] += 1
@@ -104,21 +132,21 @@ class EventDispatcher:
     async def _work(self) -> None:
         assert self._queue is not None
         while True:
-            openid, fields = await self._queue.get()
+            kind, appid, openid, fields = await self._queue.get()
             try:
-                await self._deliver(openid, fields)
+                await self._deliver(kind, appid, openid, fields)
             finally:
                 self._queue.task_done()
 
-    async def _deliver(self, openid: str, fields: Fields) -> None:
-        url = self.state.config.callback_url
+    async def _deliver(self, kind: str, appid: str, openid: str, fields: Fields) -> None:
+        target = self._target(kind, appid)
         counters = self.state.recorder.callback_events
-        if not url:
+        if not target.url:
             counters["skipped"] += 1
             return
         try:
             outcome: dict[str, Any] = await self.client.deliver(
-                url, fields, openid=openid, mode=self.client.default_mode(), retries=False
+                target.url, fields, openid=openid, mode=self.client.default_mode(target), retries=False, target=target
             )
         except Exception:  # a broken callback must not kill the worker
             counters["failed"] += 1

@@ -1,6 +1,10 @@
 """Acting as WeChat towards the project: signed (and encrypted) pushes to the
-official-account callback, WeChat's 5 s timeout and retries, and reading the
-project's passive reply.
+official-account callback and to the mini-program's message push, WeChat's 5 s timeout
+and retries, and reading the project's passive reply.
+
+Each app signs with its own credentials (`PushTarget`): the official account's callback
+with WECHAT_TOKEN / WECHAT_AES_KEY and its appid, the mini-program's message push with the
+mini-program's Token, EncodingAESKey and appid, in XML or JSON as its console says.
 
 Signing and encryption follow WeChat's sample code through wechatpy:
 `signature = sha1(sorted(token, timestamp, nonce))`; in the encrypted modes the
@@ -12,19 +16,35 @@ and the reply is verified and decrypted with `WeChatCrypto.decrypt_message`.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
+from app.simulator.config import SimulatorConfig
 from app.simulator.state import SimulatorState
 from app.simulator.users import OPENID_RE
 from app.simulator.xmlmsg import Fields, build_xml, inbound_fields, normalize_reply, parse_xml
 
-__all__ = ["MODES", "SERVICE_UNAVAILABLE", "CallbackClient", "PushError", "push_as_follower", "signature", "verify_url"]
+__all__ = [
+    "MODES",
+    "SERVICE_UNAVAILABLE",
+    "CallbackClient",
+    "PushError",
+    "PushTarget",
+    "miniprogram_event_fields",
+    "miniprogram_target",
+    "official_account_target",
+    "push_as_follower",
+    "push_to_miniprogram",
+    "signature",
+    "verify_url",
+]
 
 MODES = ("plain", "compatible", "safe")
 MAX_TRIES = 3
@@ -49,6 +69,36 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
+@dataclass(frozen=True)
+class PushTarget:
+    """Where one app's pushes go and how WeChat signs them."""
+
+    name: str
+    url: str | None
+    token: str
+    aes_key: str | None
+    appid: str
+    original_id: str
+    data_format: str = "xml"
+
+
+def official_account_target(cfg: SimulatorConfig) -> PushTarget:
+    return PushTarget(
+        name="callback", url=cfg.callback_url, token=cfg.callback_token, aes_key=cfg.callback_aes_key,
+        appid=cfg.callback_appid, original_id=cfg.callback_original_id,
+    )
+
+
+def miniprogram_target(cfg: SimulatorConfig, appid: str | None = None) -> PushTarget:
+    """The mini-program's message push; `appid` is the mini-program the event is about
+    (default: the configured one)."""
+    return PushTarget(
+        name="miniprogram_push", url=cfg.miniprogram_push_url, token=cfg.miniprogram_token,
+        aes_key=cfg.miniprogram_aes_key, appid=appid or cfg.miniprogram_appid,
+        original_id=cfg.miniprogram_original_id, data_format=cfg.miniprogram_data_format,
+    )
+
+
 class CallbackClient:
     """HTTP client towards the project's callback, shared by pushes and events."""
 
@@ -66,57 +116,67 @@ class CallbackClient:
             await self._session.close()
         self._session = None
 
-    def default_mode(self) -> str:
-        return "safe" if self.state.config.callback_aes_key else "plain"
+    def target(self) -> PushTarget:
+        """The official account's callback (the default target of every method)."""
+        return official_account_target(self.state.config)
 
-    def crypto(self) -> WeChatCrypto | None:
-        cfg = self.state.config
-        if not cfg.callback_aes_key:
+    def default_mode(self, target: PushTarget | None = None) -> str:
+        return "safe" if (target or self.target()).aes_key else "plain"
+
+    def crypto(self, target: PushTarget | None = None) -> WeChatCrypto | None:
+        target = target or self.target()
+        if not target.aes_key:
             return None
-        return WeChatCrypto(cfg.callback_token, cfg.callback_aes_key, cfg.callback_appid)
+        return WeChatCrypto(target.token, target.aes_key, target.appid)
 
-    def envelope(self, fields: Fields, *, openid: str, mode: str) -> tuple[dict[str, str], str]:
-        """(query string, body) of one push in `mode`."""
-        cfg = self.state.config
-        xml = build_xml(fields)
+    def envelope(
+        self, fields: Fields, *, openid: str, mode: str, target: PushTarget | None = None
+    ) -> tuple[dict[str, str], str]:
+        """(query string, body) of one push in `mode`, in the target's data format."""
+        target = target or self.target()
+        render = _render_json if target.data_format == "json" else build_xml
+        plaintext = render(fields)
         timestamp = str(int(self.state.now()))
         nonce = str(self.state.rng.randint(100_000_000, 9_999_999_999))
         query = {
-            "signature": signature(cfg.callback_token, timestamp, nonce),
+            "signature": signature(target.token, timestamp, nonce),
             "timestamp": timestamp,
             "nonce": nonce,
             "openid": openid,
         }
         if mode == "plain":
-            return query, xml
-        crypto = self.crypto()
+            return query, plaintext
+        crypto = self.crypto(target)
         if crypto is None:
-            raise PushError(f"{mode} mode needs callback_aes_key")
-        encrypt = PrpCrypto(crypto.key).encrypt(xml, cfg.callback_appid).decode("ascii")
+            raise PushError(f"{mode} mode needs {_aes_key_field(target)}")
+        encrypt = PrpCrypto(crypto.key).encrypt(plaintext, target.appid).decode("ascii")
         query["encrypt_type"] = "aes"
-        query["msg_signature"] = signature(cfg.callback_token, timestamp, nonce, encrypt)
+        query["msg_signature"] = signature(target.token, timestamp, nonce, encrypt)
         if mode == "safe":
-            return query, build_xml([("ToUserName", cfg.callback_original_id), ("Encrypt", encrypt)])
-        return query, build_xml([*fields, ("Encrypt", encrypt)])
+            return query, render([("ToUserName", target.original_id), ("Encrypt", encrypt)])
+        return query, render([*fields, ("Encrypt", encrypt)])
 
     async def deliver(
-        self, url: str, fields: Fields, *, openid: str, mode: str, retries: bool, timeout: float | None = None
+        self, url: str, fields: Fields, *, openid: str, mode: str, retries: bool, timeout: float | None = None,
+        target: PushTarget | None = None,
     ) -> dict[str, Any]:
         """POST the push, retrying on no answer within `timeout` when `retries`
         (3 tries in all, same MsgId/CreateTime, fresh timestamp/nonce/signature)."""
+        target = target or self.target()
         timeout = self.state.config.callback_timeout_s if timeout is None else timeout
+        content_type = "application/json" if target.data_format == "json" else "text/xml"
         attempts: list[dict[str, Any]] = []
         started = time.perf_counter()
         outcome: dict[str, Any] = {"status": None, "reply_raw": None}
         for attempt in range(1, (MAX_TRIES if retries else 1) + 1):
-            query, body = self.envelope(fields, openid=openid, mode=mode)
+            query, body = self.envelope(fields, openid=openid, mode=mode, target=target)
             t0 = time.perf_counter()
             try:
                 async with self.session().post(
                     url,
                     params=query,
                     data=body.encode("utf-8"),
-                    headers={"Content-Type": "text/xml"},
+                    headers={"Content-Type": content_type},
                     timeout=aiohttp.ClientTimeout(total=timeout),
                 ) as response:
                     raw = (await response.read()).decode("utf-8", "replace")
@@ -162,6 +222,19 @@ class CallbackClient:
         if not root.get("MsgType"):
             return None, "reply has no MsgType"
         return root, None
+
+
+def _render_json(fields: Fields) -> str:
+    """A push in WeChat's JSON data format: the same elements as keys, in order."""
+    return json.dumps(dict(fields), ensure_ascii=False)
+
+
+def _aes_key_field(target: PushTarget) -> str:
+    return "miniprogram_aes_key" if target.name == "miniprogram_push" else "callback_aes_key"
+
+
+def _url_field(target: PushTarget) -> str:
+    return "miniprogram_push_url" if target.name == "miniprogram_push" else "callback_url"
 
 
 def _follower_effects(state: SimulatorState, openid: str, msg_type: str, spec: Mapping[str, Any]) -> None:
@@ -286,17 +359,88 @@ async def push_as_follower(state: SimulatorState, client: CallbackClient, spec: 
     }
 
 
-async def verify_url(state: SimulatorState, client: CallbackClient, url: str | None = None) -> dict[str, Any]:
-    """WeChat's server-address check: GET with signature, timestamp, nonce and
-    echostr; the project must answer the echostr verbatim."""
+async def push_to_miniprogram(
+    state: SimulatorState, client: CallbackClient, spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`POST /_sim/miniprogram/push`: an event WeChat sends the mini-program's message push
+    (e.g. a `wxa_media_check` again, as WeChat's retry would), signed with its credentials.
+
+    `spec`: openid, event, extra (further elements), mode (plain/compatible/safe),
+    appid, create_time, retries, url (default: miniprogram_push_url)."""
     cfg = state.config
-    url = url or cfg.callback_url
+    target = miniprogram_target(cfg, spec.get("appid") or None)
+    url = spec.get("url") or target.url
     if not url:
-        raise PushError("callback_url is not configured")
+        raise PushError("miniprogram_push_url is not configured")
+    openid = spec.get("openid")
+    if not isinstance(openid, str) or not OPENID_RE.match(openid):
+        raise PushError("openid must match ^[A-Za-z0-9_-]{6,64}$")
+    event = spec.get("event")
+    if not isinstance(event, str) or not event:
+        raise PushError("a mini-program push needs 'event'")
+    mode = str(spec.get("mode") or client.default_mode(target))
+    if mode not in MODES:
+        raise PushError(f"mode must be one of {MODES}")
+    if mode != "plain" and not target.aes_key:
+        raise PushError(f"{mode} mode needs miniprogram_aes_key")
+    fields = miniprogram_event_fields(
+        target, openid=openid, event=event, create_time=int(spec.get("create_time") or state.now()),
+        extra=spec.get("extra"),
+    )
+    outcome = await client.deliver(url, fields, openid=openid, mode=mode, retries=bool(spec.get("retries")),
+                                   target=target)
+    state.recorder.pushes["miniprogram_pushes"] += 1
+    error = None
+    if outcome["status"] is None:
+        error = "no answer within the timeout" if outcome["attempts"][-1].get("error") == "timeout" else "unreachable"
+    elif outcome["status"] != 200:
+        error = f"HTTP {outcome['status']}"
+    elif (outcome["reply_raw"] or "").strip() != "success":
+        error = "answer is not 'success'"
+    return {
+        "status": outcome["status"],
+        "reply_raw": outcome["reply_raw"],
+        "reply_error": error,
+        "elapsed_ms": outcome["elapsed_ms"],
+        "tries": outcome["tries"],
+        "attempts": outcome["attempts"],
+        "mode": mode,
+        "data_format": target.data_format,
+        "body": outcome.get("body"),
+    }
+
+
+def miniprogram_event_fields(
+    target: PushTarget, *, openid: str, event: str, create_time: int, extra: Any = None
+) -> Fields:
+    """The elements of an event for the mini-program, as WeChat orders them."""
+    fields: Fields = [
+        ("ToUserName", target.original_id),
+        ("FromUserName", openid),
+        ("CreateTime", create_time),
+        ("MsgType", "event"),
+        ("Event", event),
+    ]
+    if isinstance(extra, Mapping):
+        fields += [(str(k), v) for k, v in extra.items()]
+    return fields
+
+
+async def verify_url(
+    state: SimulatorState, client: CallbackClient, url: str | None = None, target: PushTarget | None = None
+) -> dict[str, Any]:
+    """WeChat's server-address check: GET with signature, timestamp, nonce and
+    echostr; the project must answer the echostr verbatim. `target`: the official
+    account's callback (default) or the mini-program's message push."""
+    cfg = state.config
+    target = target or official_account_target(cfg)
+    url = url or target.url
+    if not url:
+        raise PushError(f"{_url_field(target)} is not configured")
     timestamp = str(int(state.now()))
     nonce = str(state.rng.randint(100_000_000, 9_999_999_999))
     echostr = str(state.rng.randint(10**17, 10**19))
-    query = {"signature": signature(cfg.callback_token, timestamp, nonce), "timestamp": timestamp,
+    query = {"signature": signature(target.token, timestamp, nonce), "timestamp": timestamp,
              "nonce": nonce, "echostr": echostr}
     try:
         async with client.session().get(

@@ -26,8 +26,15 @@ __all__ = ["RUNTIME_FIELDS", "EventSink", "SimulatorState"]
 
 # Fields `POST /_sim/config` may change at run time, by kind of value.
 _TEXT_FIELDS = frozenset(
-    {"callback_url", "callback_token", "callback_aes_key", "callback_appid", "callback_original_id"}
+    {
+        "callback_url", "callback_token", "callback_aes_key", "callback_appid", "callback_original_id",
+        "miniprogram_push_url", "miniprogram_token", "miniprogram_aes_key", "miniprogram_appid",
+        "miniprogram_original_id", "miniprogram_data_format",
+    }
 )
+_NULLABLE_TEXT_FIELDS = frozenset({"callback_url", "callback_aes_key", "miniprogram_push_url", "miniprogram_aes_key"})
+_AES_KEY_FIELDS = frozenset({"callback_aes_key", "miniprogram_aes_key"})
+DATA_FORMATS = ("xml", "json")
 _FLAG_FIELDS = frozenset({"strict_openids", "require_grants", "enforce_48h", "template_finish_events"})
 _NUMBER_FIELDS = frozenset({"timeout_hold_s", "callback_timeout_s", "media_check_delay_ms", "latency_ms"})
 _WORD_FIELDS = frozenset({"risky_words", "review_words"})
@@ -39,9 +46,11 @@ def _checked(name: str, value: Any) -> Any:
     if name in _TEXT_FIELDS:
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{name} must be a string or null")
-        if name == "callback_aes_key" and value and len(value) != 43:
-            raise ValueError("callback_aes_key must be 43 characters")
-        return value or (None if name in ("callback_url", "callback_aes_key") else "")
+        if name in _AES_KEY_FIELDS and value and len(value) != 43:
+            raise ValueError(f"{name} must be 43 characters")
+        if name == "miniprogram_data_format" and value not in DATA_FORMATS:
+            raise ValueError(f"miniprogram_data_format must be one of {DATA_FORMATS}")
+        return value or (None if name in _NULLABLE_TEXT_FIELDS else "")
     if name in _FLAG_FIELDS:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")
@@ -125,7 +134,7 @@ class SimulatorState:
         """The runtime settings, without secrets (they are served over HTTP)."""
         data = dataclasses.asdict(self.config)
         data["apps"] = sorted(self.config.apps)
-        for secret in ("callback_token", "callback_aes_key"):
+        for secret in ("callback_token", "callback_aes_key", "miniprogram_token", "miniprogram_aes_key"):
             if data[secret]:
                 data[secret] = "***"
         data["latency_ms"] = self.latency_ms

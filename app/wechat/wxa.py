@@ -11,13 +11,19 @@ import re
 from typing import Any
 
 from app.wechat.base import BaseWeChatAPI, compact
-from app.wechat.errors import WeChatAPIError, WeChatCredentialError, WeChatValidationError
+from app.wechat.errors import (
+    WeChatAPIError,
+    WeChatCredentialError,
+    WeChatInvalidArgumentError,
+    WeChatValidationError,
+)
 from app.wechat.http import WeChatHTTP
 
 __all__ = ["WxaAPI", "validate_wxacode_scene"]
 
 _SCENE_RE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
 MAX_SEC_CHECK_CONTENT = 2500
+RISKY_CONTENT_ERRCODE = 87014
 
 
 def validate_wxacode_scene(scene: str) -> None:
@@ -77,6 +83,24 @@ class WxaAPI(BaseWeChatAPI):
             "/wxa/msg_sec_check",
             json={"version": 2, "openid": openid, "scene": scene, "content": content},
         )
+
+    async def msg_sec_check_v1(self, content: str) -> bool:
+        """Text content check, v1 (no openid): True when WeChat finds nothing, False when it
+        answers 87014 (risky content).
+
+        For text whose author has no openid of this mini-program (official-account-only
+        followers, hotline and Open311 records, staff entries), which v2 cannot check.
+        v1 knows no `review` verdict and has not been updated since 2021-09-01, so v2 is
+        preferred whenever an openid is known. Any other error raises as usual."""
+        if not content or len(content) > MAX_SEC_CHECK_CONTENT:
+            raise WeChatValidationError(f"content must be 1-{MAX_SEC_CHECK_CONTENT} characters")
+        try:
+            await self._post("/wxa/msg_sec_check", json={"content": content})
+        except WeChatInvalidArgumentError as exc:
+            if exc.errcode == RISKY_CONTENT_ERRCODE:
+                return False
+            raise
+        return True
 
     async def media_check_async(self, media_url: str, media_type: int, openid: str, *, scene: int = 2) -> str:
         """Submit an image (2) or audio (1) for asynchronous checking; returns the

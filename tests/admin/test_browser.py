@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from app.identity.models import Follower
 from tests.admin.support import PASSWORD
@@ -145,7 +146,9 @@ async def test_follower_search_updates_the_list_in_place(page, accounts):
     await page.evaluate("window.qiyunMarker = 'same page'")  # survives only if the page is not reloaded
     async with page.expect_response(lambda r: "/admin/followers?" in r.url and r.request.headers.get("hx-request")):
         await page.fill("input[name=q]", "外高桥")
-    await page.wait_for_function("document.querySelectorAll('#follower-rows tbody tr').length === 1")
+    # Locator waits, not wait_for_function: its polling evaluates a string, which the
+    # admin's CSP (no 'unsafe-eval') refuses whenever the condition is not met at once.
+    await expect(page.locator("#follower-rows tbody tr")).to_have_count(1)
     assert "oBob000002" in await page.inner_text("#follower-rows")
     assert await page.evaluate("window.qiyunMarker") == "same page"
     assert "q=" in page.url  # the search is in the address bar, so it survives a reload
@@ -166,7 +169,7 @@ async def test_a_policy_editor_sees_the_audience_count_while_targeting_and_saves
 
     async with page.expect_response(lambda r: r.url.endswith("/admin/policies/audience")):
         await page.check("input[name=districts][value='310115']")
-    await page.wait_for_function("document.querySelector('#audience-count strong').textContent === '1'")
+    await expect(page.locator("#audience-count strong")).to_have_text("1")
     assert "注册区：浦东新区" in await page.inner_text("#audience")
 
     await page.fill("input[name=title]", "浦东小微企业研发补贴")

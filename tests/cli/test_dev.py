@@ -72,6 +72,7 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
 
         credentials = json.loads((tmp_path / "var" / "dev-credentials.json").read_text())
         assert credentials["WECHAT_APPID"].startswith("wx") and len(credentials["WECHAT_AES_KEY"]) == 43
+        assert len(credentials["MINIPROGRAM_AES_KEY"]) == 43 and credentials["MINIPROGRAM_TOKEN"]
         assert credentials["WECHAT_SECRET"] not in text
     finally:
         process.send_signal(signal.SIGINT)
@@ -83,3 +84,18 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
     assert process.returncode == 0, "".join(output)[-3000:]
     assert not EmbeddedRedis(tmp_path / "var" / "redis").alive()
     assert (tmp_path / "var" / "qiyun.sqlite3").exists()
+
+
+def test_development_credentials_of_an_older_version_gain_the_missing_ones(tmp_path):
+    """A VAR_DIR from before the mini-program's message push keeps its credentials and gains
+    the mini-program's token and key."""
+    from app.cli.dev import development_credentials
+
+    old = {"WECHAT_APPID": "wx0123456789abcdef", "WECHAT_TOKEN": "keptToken", "SECRET_KEY": "kept" * 12}
+    (tmp_path / "dev-credentials.json").write_text(json.dumps(old))
+    credentials = development_credentials(tmp_path)
+    assert {name: credentials[name] for name in old} == old
+    assert len(credentials["MINIPROGRAM_AES_KEY"]) == 43 and len(credentials["MINIPROGRAM_TOKEN"]) == 16
+    assert credentials["MINIPROGRAM_TOKEN"] != credentials["WECHAT_TOKEN"]
+    assert development_credentials(tmp_path) == credentials  # stable from now on
+    assert json.loads((tmp_path / "dev-credentials.json").read_text()) == credentials

@@ -15,6 +15,8 @@ GOOD_PRODUCTION = {
     "wechat_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
     "miniprogram_appid": "wxfedcba0987654321",
     "miniprogram_secret": "fedcba9876543210fedcba9876543210",
+    "miniprogram_token": "MpTok3nValue",
+    "miniprogram_aes_key": "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut",
     "wechat_api_base": "https://api.weixin.qq.com",
     "public_base_url": "https://qiyun.example.gov.cn",
 }
@@ -44,6 +46,10 @@ def test_complete_production_settings_pass():
         ({"wechat_appid": "wx123"}, "WECHAT_APPID: malformed"),
         ({"wechat_secret": "changeme"}, "WECHAT_SECRET: looks like a placeholder"),
         ({"wechat_aes_key": "tooshort"}, "WECHAT_AES_KEY: malformed"),
+        # The mini-program's message push carries the media-check verdicts: both required.
+        ({"miniprogram_token": ""}, "MINIPROGRAM_TOKEN: missing"),
+        ({"miniprogram_aes_key": ""}, "MINIPROGRAM_AES_KEY: missing"),
+        ({"miniprogram_aes_key": "tooshort"}, "MINIPROGRAM_AES_KEY: malformed"),
         ({"database_url": None}, "DATABASE_URL: missing"),
         ({"database_url": "sqlite://var/qiyun.sqlite3"}, "DATABASE_URL: malformed"),
         ({"redis_url": None}, "REDIS_URL: missing"),
@@ -75,7 +81,13 @@ def test_type_errors_are_reported_per_variable(monkeypatch):
 def test_secrets_never_appear_in_repr():
     settings = production()
     text = repr(settings) + str(settings) + str(settings.model_dump())
-    for secret in ("0123456789abcdef0123456789abcdef", "Tok3nValue", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"):
+    for secret in (
+        "0123456789abcdef0123456789abcdef",
+        "Tok3nValue",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "MpTok3nValue",
+        "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut",
+    ):
         assert secret not in text
 
 

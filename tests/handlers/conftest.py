@@ -64,9 +64,11 @@ class Simulator:
 
 @pytest.fixture
 async def sim(wechat, server, http) -> Simulator:
-    """The simulator with this test's callback URL (reset by `wechat` before each test)."""
+    """The simulator with this test's callback URL and mini-program push URL (reset by
+    `wechat` before each test)."""
     callback_url = f"{server}/wechat/callback"
-    async with http.post(f"{wechat.url}/_sim/config", json={"callback_url": callback_url}) as response:
+    urls = {"callback_url": callback_url, "miniprogram_push_url": f"{server}/wechat/miniprogram"}
+    async with http.post(f"{wechat.url}/_sim/config", json=urls) as response:
         assert response.status == 200
     return Simulator(url=wechat.url, callback_url=callback_url, http=http)
 
@@ -133,15 +135,16 @@ def safe_request(
     nonce: str | None = None,
     appid: str = TEST_APPID,
     aes_key: str = TEST_AES_KEY,
+    token: str = TEST_TOKEN,
 ) -> SignedRequest:
     """Encrypted exactly as WeChat's sample code does it (wechatpy's `encrypt_message`)."""
     timestamp_text = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or str(secrets.randbelow(10**9))
-    crypto = WeChatCrypto(TEST_TOKEN, aes_key, appid)
+    crypto = WeChatCrypto(token, aes_key, appid)
     envelope = crypto.encrypt_message(xml, nonce, timestamp_text)
     msg_signature = envelope.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
     params = {
-        "signature": signature(TEST_TOKEN, timestamp_text, nonce),
+        "signature": signature(token, timestamp_text, nonce),
         "timestamp": timestamp_text,
         "nonce": nonce,
         "openid": "oTest",

@@ -81,8 +81,8 @@ async def test_every_message_moves_the_48_hour_window(sim, db):
 
 
 async def test_a_click_on_a_button_of_a_later_issue_names_it(sim, db):
-    reply = (await sim.event(OPENID, "CLICK", event_key="appeal_new"))["reply"]["Content"]
-    assert reply.startswith("「我要反映」功能正在建设中")
+    reply = (await sim.event(OPENID, "CLICK", event_key="activity_list"))["reply"]["Content"]
+    assert reply.startswith("「活动排片」功能正在建设中")
 
 
 async def test_view_events_are_logged_and_not_answered(sim, db):

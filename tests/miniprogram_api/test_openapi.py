@@ -23,6 +23,12 @@ EXPECTED_OPERATIONS = {
     ("/mp/v1/me/policy-subscriptions", "put"),
     ("/mp/v1/me/subscribe-grants", "post"),
     ("/mp/v1/subscribe-templates", "get"),
+    ("/mp/v1/appeal-categories", "get"),
+    ("/mp/v1/appeals", "get"),
+    ("/mp/v1/appeals", "post"),
+    ("/mp/v1/appeals/{appeal_id}", "get"),
+    ("/mp/v1/appeals/{appeal_id}/supplement", "post"),
+    ("/mp/v1/appeals/{appeal_id}/confirm", "post"),
 }
 
 

@@ -18,6 +18,8 @@ OA_APPID, OA_SECRET = "wx_sim_oa_000001", "oa_secret_0123456789abcdef012345"
 MP_APPID, MP_SECRET = "wx_sim_mp_000001", "mp_secret_0123456789abcdef012345"
 CALLBACK_TOKEN = "simcallbacktoken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+MP_TOKEN = "simminiprogramtoken"
+MP_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 ORIGINAL_ID = "gh_qiyun_sim"
 
 
@@ -109,16 +111,21 @@ Responder = Callable[[web.Request, str], Any]
 
 @dataclass
 class CallbackServer:
-    """Stands in for the project's callback: records every request and answers
-    with `responder(request, body)` (a str, or a coroutine returning one)."""
+    """Stands in for the project's callback (`url`) and mini-program message push
+    (`miniprogram_url`): records every request and answers with `responder(request, body)`
+    (a str, or a coroutine returning one)."""
 
     url: str = ""
+    miniprogram_url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     responder: Responder | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.text()
-        self.received.append({"method": request.method, "query": dict(request.query), "body": body})
+        self.received.append(
+            {"method": request.method, "path": request.path, "query": dict(request.query), "body": body,
+             "content_type": request.content_type}
+        )
         answer: Any = "success"
         if request.method == "GET" and "echostr" in request.query:
             answer = request.query["echostr"]
@@ -134,11 +141,13 @@ async def callback() -> AsyncIterator[CallbackServer]:
     server = CallbackServer()
     app = web.Application()
     app.router.add_route("*", "/wechat/callback", server.handle)
+    app.router.add_route("*", "/wechat/miniprogram", server.handle)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     server.url = f"http://127.0.0.1:{port}/wechat/callback"
+    server.miniprogram_url = f"http://127.0.0.1:{port}/wechat/miniprogram"
     yield server
     await runner.cleanup()

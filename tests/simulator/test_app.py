@@ -72,6 +72,8 @@ async def test_control_api_rejects_bad_input(sim: Sim) -> None:
         ("POST", "/_sim/config", {"apps": {}}),
         ("POST", "/_sim/config", {"strict_openids": "yes"}),
         ("POST", "/_sim/config", {"callback_aes_key": "too-short"}),
+        ("POST", "/_sim/config", {"miniprogram_aes_key": "too-short"}),
+        ("POST", "/_sim/config", {"miniprogram_data_format": "yaml"}),
         ("POST", "/_sim/config", {"latency_ms": -3}),
         ("POST", "/_sim/config", {"risky_words": "违禁"}),
         ("GET", "/_sim/conversation", None),

@@ -6,17 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import xmltodict
 from aiohttp import web
 from wechatpy import parse_message
-from wechatpy.crypto import WeChatCrypto
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.replies import ArticlesReply, TextReply
 from wechatpy.utils import check_signature
 
-from .conftest import AES_KEY, CALLBACK_TOKEN, OA_APPID, ORIGINAL_ID, CallbackServer, Sim
+from app.simulator.push import signature
+
+from .conftest import (
+    AES_KEY,
+    CALLBACK_TOKEN,
+    MP_AES_KEY,
+    MP_APPID,
+    MP_TOKEN,
+    OA_APPID,
+    ORIGINAL_ID,
+    CallbackServer,
+    Sim,
+)
 
 MakeSim = Callable[..., Awaitable[Sim]]
 
@@ -266,17 +279,105 @@ async def test_template_finish_events_can_be_disabled(make_sim: MakeSim, callbac
     assert callback.received == []
 
 
-async def test_media_check_result_is_pushed_with_the_trace_id(make_sim: MakeSim, callback: CallbackServer) -> None:
-    sim = await make_sim(callback_url=callback.url, media_check_delay_ms=10)
-    body = {"media_url": "https://example.com/sim_risky.png", "media_type": 2, "version": 2,
-            "openid": "o_mp_user_1", "scene": 2}
-    answer = await sim.api("POST", "/wxa/media_check_async", appid="wx_sim_mp_000001", json=body)
-    await sim.control("POST", "/_sim/events/drain")
-    event = xmltodict.parse(plaintext_of(callback.received[0]))["xml"]
-    assert event["Event"] == "wxa_media_check"
+MEDIA_CHECK = {"media_url": "https://example.com/sim_risky.png", "media_type": 2, "version": 2,
+               "openid": "o_mp_user_1", "scene": 2}
+
+
+def miniprogram_plaintext(request: dict[str, Any]) -> str:
+    """What the project's mini-program push would do: verify with the mini-program's token,
+    decrypt with its key and appid (wechatpy raises if any of them is not the one used)."""
+    query = request["query"]
+    check_signature(MP_TOKEN, query["signature"], query["timestamp"], query["nonce"])
+    assert query["encrypt_type"] == "aes"
+    crypto = WeChatCrypto(MP_TOKEN, MP_AES_KEY, MP_APPID)
+    return crypto.decrypt_message(request["body"], query["msg_signature"], query["timestamp"], query["nonce"])
+
+
+def with_miniprogram_push(callback: CallbackServer, **overrides: Any) -> dict[str, Any]:
+    return {"callback_url": callback.url, "callback_aes_key": AES_KEY, "miniprogram_push_url": callback.miniprogram_url,
+            "miniprogram_token": MP_TOKEN, "miniprogram_aes_key": MP_AES_KEY, "miniprogram_appid": MP_APPID,
+            **overrides}
+
+
+async def test_media_check_result_goes_to_the_miniprogram_push_with_its_credentials(
+    make_sim: MakeSim, callback: CallbackServer
+) -> None:
+    sim = await make_sim(**with_miniprogram_push(callback, media_check_delay_ms=10))
+    answer = await sim.api("POST", "/wxa/media_check_async", appid=MP_APPID, json=MEDIA_CHECK)
+    drained = await sim.control("POST", "/_sim/events/drain")
+    assert drained["callback_events"] == {"queued": 1, "sent": 1}
+    [request] = callback.received
+    assert request["path"] == "/wechat/miniprogram" and request["content_type"] == "text/xml"
+    event = xmltodict.parse(miniprogram_plaintext(request))["xml"]
+    assert (event["ToUserName"], event["FromUserName"], event["Event"]) == (
+        "gh_qiyun_mp_sim", "o_mp_user_1", "wxa_media_check")
     assert event["trace_id"] == answer["trace_id"]
-    assert event["appid"] == "wx_sim_mp_000001"
+    assert event["appid"] == MP_APPID
     assert event["result"] == {"suggest": "risky", "label": "20006"}
+    assert event["detail"]["strategy"] == "content_model"
+
+
+async def test_media_check_result_in_the_json_data_format(make_sim: MakeSim, callback: CallbackServer) -> None:
+    sim = await make_sim(**with_miniprogram_push(callback, media_check_delay_ms=10, miniprogram_data_format="json"))
+    answer = await sim.api("POST", "/wxa/media_check_async", appid=MP_APPID, json=MEDIA_CHECK)
+    await sim.control("POST", "/_sim/events/drain")
+    [request] = callback.received
+    assert request["content_type"] == "application/json"
+    envelope = json.loads(request["body"])
+    assert set(envelope) == {"ToUserName", "Encrypt"}
+    query = request["query"]
+    assert query["msg_signature"] == signature(MP_TOKEN, query["timestamp"], query["nonce"], envelope["Encrypt"])
+    key = WeChatCrypto(MP_TOKEN, MP_AES_KEY, MP_APPID).key
+    event = json.loads(PrpCrypto(key).decrypt(envelope["Encrypt"], MP_APPID))  # raises for another appid
+    assert (event["Event"], event["trace_id"]) == ("wxa_media_check", answer["trace_id"])
+    assert isinstance(event["CreateTime"], int)
+    assert event["detail"] == [{"strategy": "content_model", "errcode": 0, "suggest": "risky", "label": 20006,
+                                "prob": 90}]
+    assert event["result"] == {"suggest": "risky", "label": 20006}
+
+
+async def test_media_check_result_is_not_delivered_without_a_miniprogram_push_url(
+    make_sim: MakeSim, callback: CallbackServer
+) -> None:
+    """Never to the official account's callback instead: WeChat does not send it there."""
+    sim = await make_sim(callback_url=callback.url, media_check_delay_ms=10)
+    await sim.api("POST", "/wxa/media_check_async", appid=MP_APPID, json=MEDIA_CHECK)
+    drained = await sim.control("POST", "/_sim/events/drain")
+    assert drained["callback_events"] == {"skipped": 1}
+    assert callback.received == []
+
+
+async def test_an_event_can_be_pushed_to_the_miniprogram_again(make_sim: MakeSim, callback: CallbackServer) -> None:
+    sim = await make_sim(**with_miniprogram_push(callback))
+    extra = {"appid": MP_APPID, "trace_id": "t-1", "result": {"suggest": "pass", "label": 100}}
+    result = await sim.control("POST", "/_sim/miniprogram/push",
+                               json={"openid": "o_mp_user_1", "event": "wxa_media_check", "extra": extra})
+    assert (result["status"], result["reply_raw"], result["reply_error"], result["mode"]) == (200, "success", None,
+                                                                                              "safe")
+    [request] = callback.received
+    event = xmltodict.parse(miniprogram_plaintext(request))["xml"]
+    assert (event["Event"], event["trace_id"]) == ("wxa_media_check", "t-1")
+    callback.responder = lambda request, body: "oops"
+    wrong = await sim.control("POST", "/_sim/miniprogram/push", json={"openid": "o_mp_user_1", "event": "x_event"})
+    assert wrong["reply_error"] == "answer is not 'success'"
+    for body in ({"openid": "bad id", "event": "x"}, {"openid": "o_mp_user_1"},
+                 {"openid": "o_mp_user_1", "event": "x", "mode": "loud"}):
+        status, answer = await sim.request("POST", "/_sim/miniprogram/push", json=body)
+        assert status == 400, body
+    no_url = await make_sim()
+    status, answer = await no_url.request("POST", "/_sim/miniprogram/push", json={"openid": "o_mp_user_1", "event": "x"})
+    assert status == 400 and "miniprogram_push_url" in answer["error"]
+
+
+async def test_verify_url_of_the_miniprogram_push(make_sim: MakeSim, callback: CallbackServer) -> None:
+    sim = await make_sim(**with_miniprogram_push(callback))
+    assert (await sim.control("POST", "/_sim/verify_url", json={"target": "miniprogram"}))["ok"] is True
+    [request] = callback.received
+    assert request["path"] == "/wechat/miniprogram"
+    q = request["query"]
+    check_signature(MP_TOKEN, q["signature"], q["timestamp"], q["nonce"])
+    status, _ = await sim.request("POST", "/_sim/verify_url", json={"target": "elsewhere"})
+    assert status == 400
 
 
 async def test_verify_url_checks_the_echo(make_sim: MakeSim, callback: CallbackServer) -> None:
@@ -309,6 +410,10 @@ async def test_callback_url_can_be_set_at_run_time(make_sim: MakeSim, callback: 
     assert config["callback_url"] == callback.url
     assert OA_APPID in config["apps"] and "oa_secret" not in str(config)
     assert CALLBACK_TOKEN not in str(config)
+    config = await sim.control("POST", "/_sim/config", json={"miniprogram_token": MP_TOKEN,
+                                                             "miniprogram_aes_key": MP_AES_KEY})
+    assert MP_TOKEN not in str(config) and MP_AES_KEY not in str(config)
+    assert config["miniprogram_token"] == config["miniprogram_aes_key"] == "***"
     assert (await push(sim, openid="o_follower_1", content="hi"))["status"] == 200
     await sim.control("POST", "/_sim/reset")
     assert (await sim.control("GET", "/_sim/config"))["callback_url"] is None

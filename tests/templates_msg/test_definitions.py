@@ -22,6 +22,7 @@ from .conftest import BASE_URL, MP_APPID, OA_APPID
 NOTIFICATIONS = {
     "policy_push", "appeal_accepted", "appeal_dispatched", "appeal_replied", "appeal_overdue",
     "provider_engagement", "survey_invitation", "survey_reminder", "activity_reminder",
+    "appeal_progress", "appeal_assigned",
 }
 
 
