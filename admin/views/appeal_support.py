@@ -40,6 +40,7 @@ from app.appeal.models import (
     AppealStatus,
     ContactPreference,
 )
+from app.appeal.queries import STAGE_LABELS, event_details
 from app.appeal.routing import suggest_organisations
 from app.appeal.similarity import find_duplicates
 from app.appeal.storage import signed_url
@@ -231,7 +232,6 @@ class DeadlineBadge:
 
 
 _BADGES = {"overdue": ("超期", "danger"), "due_soon": ("即将到期", "warn")}
-_STAGE_LABELS = {"accept": "受理", "respond": "响应", "resolve": "办结", "confirm": "评价"}
 
 
 def deadline_badge(appeal: Appeal, *, now: datetime, settings: Settings) -> DeadlineBadge | None:
@@ -256,7 +256,7 @@ def deadlines_of(appeal: Appeal, *, now: datetime, settings: Settings) -> list[d
                              ("confirm", appeal.confirm_due_at, appeal.closed_at)):
         if due is None:
             continue
-        rows.append({"stage": _STAGE_LABELS[stage], "due_at": due, "done_at": done,
+        rows.append({"stage": STAGE_LABELS[stage], "due_at": due, "done_at": done,
                      "badge": badge if stage == current else None})
     return rows
 
@@ -326,31 +326,6 @@ class TimelineEntry:
     attachments: list[ShownAttachment]
 
 
-def _details(event: AppealEvent) -> list[str]:
-    payload = event.payload or {}
-    lines = []
-    if payload.get("channel"):
-        try:
-            lines.append(f"渠道：{AppealChannel(payload['channel']).label}")
-        except ValueError:
-            pass
-    if payload.get("lead"):
-        lines.append(f"主办：{payload['lead']}")
-    if payload.get("co_handlers"):
-        lines.append("协办：" + "、".join(payload["co_handlers"]))
-    if payload.get("suggested"):
-        lines.append(f"建议转至：{payload['suggested']}")
-    if payload.get("into"):
-        lines.append(f"并入：{payload['into']}")
-    if payload.get("satisfaction_label"):
-        verdict = "已解决" if payload.get("resolved") else "未解决"
-        lines.append(f"{verdict}，{payload['satisfaction_label']}")
-    if payload.get("stage") and "level" in payload:
-        stage = _STAGE_LABELS.get(str(payload["stage"]), str(payload["stage"]))
-        lines.append(f"{stage}期限，第 {payload['level']} 级")
-    return lines
-
-
 def _who(event: AppealEvent) -> str:
     by = (event.payload or {}).get("by")
     if by:
@@ -368,7 +343,7 @@ async def timeline(appeal: Appeal, *, attachments: dict[int, list[ShownAttachmen
         "created_at", "id"
     )
     return [
-        TimelineEntry(event, EVENT_LABELS.get(event.action, event.action), _who(event), _details(event),
+        TimelineEntry(event, EVENT_LABELS.get(event.action, event.action), _who(event), event_details(event, for_staff=True),
                       attachments.get(event.id, []))
         for event in events
     ]

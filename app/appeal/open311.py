@@ -47,7 +47,7 @@ from app.appeal.models import Appeal, AppealAttachment, AppealChannel, AppealEve
 from app.appeal.service import AppealDraft, IncomingFile, TextChecker, submit_appeal
 from app.appeal.workflow import OPEN_STATUSES, TERMINAL_STATUSES, TRANSITIONS
 from app.config import Settings
-from app.db import TIMEZONE as DB_TIMEZONE
+from app.db import db_time
 from app.enterprise import credit_code as credit_codes
 from app.enterprise.reference import District
 from app.organisation.models import Organisation
@@ -69,7 +69,6 @@ __all__ = [
 ]
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
-_DB_ZONE = ZoneInfo(DB_TIMEZONE)
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2024-06-01T00:00:00+08:00"
 """When this API's shape last changed (discovery's `changeset`)."""
@@ -351,7 +350,7 @@ async def find_requests(*, client: str, read_all: bool, query: RequestQuery, now
     if end - start > MAX_RANGE:
         raise Open311Error(400, "start_date, end_date: the range may not exceed 90 days")
     # In the database's time zone: SQLite compares the stored text, which tortoise writes in it.
-    selected = visible.filter(created_at__gte=start.astimezone(_DB_ZONE), created_at__lte=end.astimezone(_DB_ZONE))
+    selected = visible.filter(created_at__gte=db_time(start), created_at__lte=db_time(end))
     if query.service_code.strip():
         codes = [c.strip() for c in query.service_code.split(",") if c.strip()]
         unknown = [c for c in codes if c not in CATEGORIES]

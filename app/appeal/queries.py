@@ -335,7 +335,12 @@ def _who(event: AppealEvent) -> str:
     return "系统"
 
 
-def _details(event: AppealEvent) -> list[str]:
+STAGE_LABELS = {"accept": "受理", "respond": "响应", "resolve": "办结", "confirm": "评价"}
+
+
+def event_details(event: AppealEvent, *, for_staff: bool = False) -> list[str]:
+    """The facts a timeline entry shows under its text, read from the event's payload. Staff
+    also see what only staff see (a transfer request's suggestion, supervision levels)."""
     payload: dict[str, Any] = event.payload or {}
     details: list[str] = []
     if event.action == "submit" and payload.get("channel"):
@@ -353,6 +358,11 @@ def _details(event: AppealEvent) -> list[str]:
         details.append(f"满意度：{payload['satisfaction_label']}")
     if payload.get("into"):
         details.append(f"并入诉求：{payload['into']}")
+    if for_staff and payload.get("suggested"):
+        details.append(f"建议转至：{payload['suggested']}")
+    if for_staff and payload.get("stage") and "level" in payload:
+        stage = STAGE_LABELS.get(str(payload["stage"]), str(payload["stage"]))
+        details.append(f"{stage}期限，第 {payload['level']} 级")
     return details
 
 
@@ -367,7 +377,7 @@ def _entry(event: AppealEvent, attachments: list[AttachmentView]) -> TimelineEnt
         text=event.text,
         status=to_status,
         status_label=to_status.label if to_status else "",
-        details=_details(event),
+        details=event_details(event),
         attachments=attachments,
     )
 

@@ -608,6 +608,23 @@ def _handling_deadlines(appeal: Appeal, settings: Settings, now: datetime) -> di
     }
 
 
+async def _hand_over(
+    appeal: Appeal, action: str, *, staff: Staff, lead: Organisation, co: Sequence[Organisation], note: str,
+    settings: Settings, **extra: Any,
+) -> Appeal:
+    """Dispatch, redispatch and escalation: a new lead (and co-handlers), the response and
+    resolution clocks restarted, a new supervision round (`dispatch_count`)."""
+    actor = await staff_actor(staff, appeal)
+    now = _now()
+    changes = {"lead_organisation_id": lead.id, "dispatched_at": now, "flag": "",
+               "dispatch_count": appeal.dispatch_count + 1, **_handling_deadlines(appeal, settings, now), **extra}
+    return await _apply(
+        appeal, action, actor=actor, staff=staff, note=note,
+        step=_Step(changes=changes, organisation_id=lead.id, within=_assign(lead, co),
+                   payload={"lead": lead.name, "co_handlers": [o.name for o in co]}),
+    )
+
+
 async def dispatch(
     *, appeal_id: int, staff: Staff, lead_organisation_id: int, co_organisation_ids: Sequence[int] = (),
     note: str = "", settings: Settings,
@@ -615,16 +632,8 @@ async def dispatch(
     """Hand an accepted appeal to a lead organisation (and co-handlers); starts the response
     and resolution clocks."""
     appeal = await get_appeal(appeal_id)
-    actor = await staff_actor(staff, appeal)
     lead, co = await _organisations(lead_organisation_id, co_organisation_ids)
-    now = _now()
-    changes = {"lead_organisation_id": lead.id, "dispatched_at": now, "flag": "",
-               "dispatch_count": appeal.dispatch_count + 1, **_handling_deadlines(appeal, settings, now)}
-    return await _apply(
-        appeal, "dispatch", actor=actor, staff=staff, note=note,
-        step=_Step(changes=changes, organisation_id=lead.id, within=_assign(lead, co),
-                   payload={"lead": lead.name, "co_handlers": [o.name for o in co]}),
-    )
+    return await _hand_over(appeal, "dispatch", staff=staff, lead=lead, co=co, note=note, settings=settings)
 
 
 async def redispatch(
@@ -633,35 +642,20 @@ async def redispatch(
 ) -> Appeal:
     """Change the handling organisation (e.g. granting a transfer request); the clocks restart."""
     appeal = await get_appeal(appeal_id)
-    actor = await staff_actor(staff, appeal)
     lead, co = await _organisations(lead_organisation_id, co_organisation_ids)
-    now = _now()
-    changes = {"lead_organisation_id": lead.id, "dispatched_at": now, "flag": "",
-               "dispatch_count": appeal.dispatch_count + 1, **_handling_deadlines(appeal, settings, now)}
-    return await _apply(
-        appeal, "redispatch", actor=actor, staff=staff, note=reason,
-        step=_Step(changes=changes, organisation_id=lead.id, within=_assign(lead, co),
-                   payload={"lead": lead.name, "co_handlers": [o.name for o in co]}),
-    )
+    return await _hand_over(appeal, "redispatch", staff=staff, lead=lead, co=co, note=reason, settings=settings)
 
 
 async def escalate(*, appeal_id: int, staff: Staff, reason: str, settings: Settings) -> Appeal:
     """A cross-department case goes to the city coordination office, which leads it; the
     organisation that had it stays on as co-handler."""
     appeal = await get_appeal(appeal_id)
-    actor = await staff_actor(staff, appeal)
     office = await coordination_office()
     if appeal.lead_organisation_id == office.id:
         raise AppealError("该诉求已由市协调办牵头办理", code="already_escalated")
     co = [await Organisation.get(id=appeal.lead_organisation_id)] if appeal.lead_organisation_id else []
-    now = _now()
-    changes = {"lead_organisation_id": office.id, "escalated_at": now, "dispatched_at": now, "flag": "",
-               "dispatch_count": appeal.dispatch_count + 1, **_handling_deadlines(appeal, settings, now)}
-    return await _apply(
-        appeal, "escalate", actor=actor, staff=staff, note=reason,
-        step=_Step(changes=changes, organisation_id=office.id, within=_assign(office, co),
-                   payload={"lead": office.name, "co_handlers": [o.name for o in co]}),
-    )
+    return await _hand_over(appeal, "escalate", staff=staff, lead=office, co=co, note=reason, settings=settings,
+                            escalated_at=_now())
 
 
 async def start(*, appeal_id: int, staff: Staff, note: str = "") -> Appeal:

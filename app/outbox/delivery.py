@@ -36,11 +36,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise import connections
 
-from app.db import TIMEZONE as DB_TIMEZONE
+from app.db import db_time
 from app.outbox.models import OutboxMessage, OutboxStatus
 
 __all__ = [
@@ -136,13 +135,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_DB_ZONE = ZoneInfo(DB_TIMEZONE)
-
-
-def _db_time(moment: datetime) -> datetime:
-    """A time to compare with stored ones: SQLite keeps them as text in the database's zone,
-    and compares text, so a parameter in another zone would compare wrongly."""
-    return moment.astimezone(_DB_ZONE)
 
 
 def _is_postgres() -> bool:
@@ -168,7 +160,7 @@ RETURNING m.id
 async def claim(*, now: datetime | None = None, limit: int = 50, lease: timedelta = LEASE) -> list[OutboxMessage]:
     """Atomically take up to `limit` due pending rows for `lease`; returns them as claimed
     (status `sending`, `attempts` already counting this attempt), oldest first."""
-    now = _db_time(now or _now())
+    now = db_time(now or _now())
     lease_until = now + lease
     if _is_postgres():
         rows = await connections.get("default").execute_query_dict(_CLAIM_POSTGRES, [now, limit, lease_until])
@@ -198,7 +190,7 @@ async def reclaim_expired(*, now: datetime | None = None) -> int:
     """Rows whose worker died (lease ran out while `sending`) go back to `pending`, due now.
 
     Their handler may have done part of its work; handlers are idempotent per row."""
-    now = _db_time(now or _now())
+    now = db_time(now or _now())
     count = await OutboxMessage.filter(status=OutboxStatus.sending, lease_until__lt=now).update(
         status=OutboxStatus.pending, lease_until=None, available_at=now
     )
@@ -245,7 +237,7 @@ def _retry_delay(attempts: int) -> timedelta:
 async def _finish(message: OutboxMessage, *, status: OutboxStatus, result: str, now: datetime) -> bool:
     """Write a final outcome if the row is still ours (same claim)."""
     updated = await OutboxMessage.filter(id=message.id, status=OutboxStatus.sending, attempts=message.attempts).update(
-        status=status, result=result[:RESULT_LIMIT], lease_until=None, finished_at=_db_time(now)
+        status=status, result=result[:RESULT_LIMIT], lease_until=None, finished_at=db_time(now)
     )
     return bool(updated)
 
@@ -255,7 +247,7 @@ async def _retry(message: OutboxMessage, *, reason: str, delay: timedelta | None
         status=OutboxStatus.pending,
         result=f"retry:{reason}"[:RESULT_LIMIT],
         lease_until=None,
-        available_at=_db_time(now + (delay if delay is not None else _retry_delay(message.attempts))),
+        available_at=db_time(now + (delay if delay is not None else _retry_delay(message.attempts))),
     )
     return bool(updated)
 

@@ -139,7 +139,7 @@ async def test_admin_accepts_and_dispatches_and_only_the_lead_department_sees_it
     assert appeal.status is AppealStatus.dispatched and appeal.lead_organisation_id == science.id
     _, page, _ = await admin.get(detail(appeal))
     assert "上海市科学技术委员会" in page.split('id="appeal-lead"')[1].split("</dd>")[0]
-    assert "主办：上海市科学技术委员会" in page  # on the timeline
+    assert "承办单位：上海市科学技术委员会" in page  # on the timeline
 
     keji = await signed_in("keji")
     _, page, _ = await keji.get("/admin/appeals")
