@@ -33,6 +33,10 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("公众号菜单", "/admin/menu", "menu.view"),
     ("惠企政策", "/admin/policies", "policy.edit"),
     ("政策推送", "/admin/campaigns", "policy.edit"),
+    ("服务机构", "/admin/providers", "provider.manage"),
+    ("服务订单", "/admin/engagements", "provider.manage"),
+    ("公共服务", "/admin/directory", "directory.manage"),
+    ("活动排片", "/admin/activities", "activity.manage"),
     ("消息模板", "/admin/notifications", "notification.view"),
     ("操作日志", "/admin/audit", "audit.view"),
 )

@@ -12,6 +12,7 @@ from pathlib import Path
 from admin.blueprint import bp
 from admin.security import finish_response, start_request
 from admin.views import (  # noqa: F401
+    activities,
     appeal_intake,
     appeal_reports,
     appeals,
@@ -19,12 +20,15 @@ from admin.views import (  # noqa: F401
     auth,
     autoreplies,
     campaigns,
+    directory,
+    engagements,
     followers,
     home,
     menu,
     notifications,
     organisations,
     policies,
+    providers,
     staff,
     tags,
 )

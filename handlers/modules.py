@@ -5,6 +5,7 @@ A new handler module is added here; a new flow is just a file in `handlers/flows
 """
 
 from handlers import (  # noqa: F401
+    activity_chat,
     appeal_chat,
     autoreplies,
     conversation,
@@ -13,6 +14,7 @@ from handlers import (  # noqa: F401
     media_check,
     menu_clicks,
     policy_chat,
+    provider_chat,
     scenes,
     text,
     unsubscribe,

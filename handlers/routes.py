@@ -7,7 +7,7 @@ Every URL of the official account is declared here, in one table.
 from sanic import Blueprint, Sanic
 
 from handlers import callback, delivery, miniprogram_push
-from handlers.h5 import appeals, oauth, pages, policies
+from handlers.h5 import activities, appeals, directory, oauth, pages, policies, providers
 
 bp = Blueprint("wechat")
 
@@ -30,6 +30,9 @@ bp.add_route(
     appeals.appeal_supplement, "/h5/appeals/<appeal_id:int>/supplement", methods=["POST"], name="h5_appeal_supplement"
 )
 bp.add_route(appeals.appeal_confirm, "/h5/appeals/<appeal_id:int>/confirm", methods=["POST"], name="h5_appeal_confirm")
+providers.register(bp)
+directory.register(bp)
+activities.register(bp)
 
 
 @bp.listener("before_server_start")

@@ -120,7 +120,14 @@ def registered_topics() -> list[str]:
     return sorted(_HANDLERS)
 
 
-HANDLER_MODULES: tuple[str, ...] = ("app.appeal.notices", "app.appeal.hotline", "app.appeal.checks")
+HANDLER_MODULES: tuple[str, ...] = (
+    "app.appeal.notices",
+    "app.appeal.hotline",
+    "app.appeal.checks",
+    "app.provider.notices",
+    "app.provider.checks",
+    "app.activity.notices",
+)
 """Modules whose `@outbox_handler`s register on import (add a domain's module here)."""
 
 

@@ -112,3 +112,25 @@ class ProviderRating(Model):
     class Meta:
         table = "provider_rating"
         indexes = (("provider_id", "created_at"),)
+
+
+class MemberRole(LabelledEnum):
+    owner = "owner", "负责人"
+    agent = "agent", "服务专员"
+
+
+class ProviderMember(Model):
+    """A person (by WeChat) who acts for a provider: its applicant, or someone who joined by
+    the provider's invitation code. Providers work from the mini-program's provider desk;
+    staff act on their behalf in the admin."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="members", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("qiyun.WeChatUser", related_name="provider_memberships", on_delete=fields.CASCADE)
+    role = fields.CharEnumField(MemberRole, max_length=16, default=MemberRole.agent)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "provider_member"
+        unique_together = (("provider", "user"),)

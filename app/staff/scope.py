@@ -59,6 +59,7 @@ ACTIONS: dict[str, str] = {
     "appeal.dispatch": "受理并分派企业诉求",
     "appeal.handle": "办理并反馈企业诉求",
     "provider.manage": "管理专业服务机构",
+    "directory.manage": "维护公共服务目录",
     "activity.manage": "管理服务中心活动排片",
     "survey.view": "查看营商环境评估结果",
     "report.view": "查看统计报表",
@@ -78,7 +79,7 @@ PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.policy_editor: frozenset({"organisation.view", "policy.edit", "notification.view"}),
     StaffRole.service_manager: frozenset(
         {"organisation.view", "follower.view", "follower.tag", "autoreply.view", "autoreply.manage",
-         "menu.view", "menu.manage", "provider.manage", "activity.manage", "report.view", "notification.view"}
+         "menu.view", "menu.manage", "provider.manage", "directory.manage", "activity.manage", "report.view", "notification.view"}
     ),
     # The third-party evaluator reads, and never changes anything.
     StaffRole.evaluator: frozenset(_READ_ONLY),

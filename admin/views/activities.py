@@ -1,0 +1,1 @@
+"""The service centre's activity schedule (排片表), sign-ups, waiting list and check-in."""

@@ -1,0 +1,1 @@
+"""The public service directory editor."""

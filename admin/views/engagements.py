@@ -1,0 +1,1 @@
+"""Engagements (服务订单) in the admin."""

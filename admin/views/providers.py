@@ -1,0 +1,1 @@
+"""Provider admission, profiles, ratings and warnings in the admin."""

@@ -1,0 +1,1 @@
+"""Outbox handlers for activity sign-ups, promotions and reminders."""

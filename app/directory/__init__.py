@@ -1,0 +1,1 @@
+"""Public service directory: resources, one-stop entrances, parks and utility guides."""

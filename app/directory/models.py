@@ -1,0 +1,1 @@
+"""Public service directory models (owned by the directory work; filled in this issue)."""

@@ -1,0 +1,1 @@
+"""Content-check callbacks for rating comments."""

@@ -1,0 +1,1 @@
+"""Outbox handlers that tell enterprises and providers about engagements and provider status."""

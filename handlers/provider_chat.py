@@ -1,0 +1,1 @@
+"""Official-account chat for professional services: rating prompts and provider QR scenes."""

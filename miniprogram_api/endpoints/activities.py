@@ -1,0 +1,1 @@
+"""Activities in the mini-program: schedule, sign-up, tickets."""

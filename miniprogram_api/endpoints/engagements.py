@@ -1,0 +1,1 @@
+"""Engagements and ratings in the mini-program."""

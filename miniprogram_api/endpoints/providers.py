@@ -1,0 +1,1 @@
+"""Providers in the mini-program: list, detail, apply, provider desk."""
