@@ -121,6 +121,15 @@ class Settings(BaseSettings):
     upload_dir: Path | None = Field(default=None, description="appeal photos and attachments; default VAR_DIR/uploads")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="WeChat's media check takes ≤10 MB")
 
+    # Providers, engagements and ratings (app/provider/, app/engagement/).
+    # -- end providers
+
+    # Activities (app/activity/).
+    # -- end activities
+
+    # Public service directory (app/directory/).
+    # -- end directory
+
     # The 12345 hotline and Open311 clients (server-to-server).
     hotline_secret: SecretStr = SecretStr("")
     hotline_callback_url: str = Field(default="", description="where appeal status changes are POSTed back to 12345")

@@ -36,6 +36,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "app.push.models",
     "app.appeal.models",
     "app.provider.models",
+    "app.engagement.models",
+    "app.directory.models",
     "app.survey.models",
     "app.activity.models",
     "app.messagelog.models",

@@ -7,7 +7,7 @@ Every URL of the official account is declared here, in one table.
 from sanic import Blueprint, Sanic
 
 from handlers import callback, delivery, miniprogram_push
-from handlers.h5 import activities, appeals, directory, oauth, pages, policies, providers
+from handlers.h5 import activities, appeals, directory, engagements, oauth, pages, policies, providers
 
 bp = Blueprint("wechat")
 
@@ -31,6 +31,7 @@ bp.add_route(
 )
 bp.add_route(appeals.appeal_confirm, "/h5/appeals/<appeal_id:int>/confirm", methods=["POST"], name="h5_appeal_confirm")
 providers.register(bp)
+engagements.register(bp)
 directory.register(bp)
 activities.register(bp)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.provider.models import Engagement, EngagementStatus
+from app.engagement.models import Engagement, EngagementStatus
 from templates_msg.base import Channel, Field, MessageKind
 from templates_msg.registry import template_message
 

@@ -13,6 +13,8 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from app.appeal import jobs as appeal_jobs
+from app.provider import jobs as provider_jobs
+from app.activity import jobs as activity_jobs
 from app.config import Settings
 from app.identity import jobs as identity_jobs
 from app.messagelog.service import purge_older_than
@@ -63,7 +65,7 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     return {
         "functions": [
             purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS,
-            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *JOB_FUNCTIONS
+            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *provider_jobs.FUNCTIONS, *activity_jobs.FUNCTIONS, *JOB_FUNCTIONS
         ],
         "cron_jobs": [
             cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False),
@@ -71,6 +73,8 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
             *push_jobs.CRON_JOBS,
             *outbox_jobs.CRON_JOBS,
             *appeal_jobs.CRON_JOBS,
+            *provider_jobs.CRON_JOBS,
+            *activity_jobs.CRON_JOBS,
         ],
         "redis_settings": RedisSettings.from_dsn(redis_url),
         "on_startup": on_startup,

@@ -7,7 +7,8 @@ from app.enterprise.reference import BindingRole, District, LifecycleStage, Owne
 from app.messagelog.models import Direction, MessageChannel
 from app.organisation.models import OrganisationKind
 from app.policy.models import PolicyStatus, SupportType
-from app.provider.models import EngagementStatus, ProviderStatus, ServiceCategory
+from app.engagement.models import EngagementStatus
+from app.provider.models import ProviderStatus, ServiceCategory
 from app.push.models import CampaignStatus, DeliveryStatus
 from app.staff.models import StaffRole
 from app.survey.models import Disposition, SurveyStatus

@@ -124,8 +124,9 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.appeal.notices",
     "app.appeal.hotline",
     "app.appeal.checks",
-    "app.provider.notices",
-    "app.provider.checks",
+    "app.provider.management",
+    "app.engagement.notices",
+    "app.engagement.checks",
     "app.activity.notices",
 )
 """Modules whose `@outbox_handler`s register on import (add a domain's module here)."""

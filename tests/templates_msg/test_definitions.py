@@ -11,7 +11,7 @@ from pydantic import BaseModel
 import templates_msg
 from app.config import Settings
 from app.policy.models import SupportType
-from app.provider.models import EngagementStatus
+from app.engagement.models import EngagementStatus
 from app.simulator.errors import WxError
 from app.simulator.fields import check_subscribe_data, check_template_data
 from templates_msg import Channel, DefinitionError, Field, MessageKind, TemplateError

@@ -1,0 +1,1 @@
+"""Engagements (服务订单) of professional service providers and their ratings."""

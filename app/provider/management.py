@@ -1,0 +1,1 @@
+"""Dynamic management: warnings and suspensions from scores, completion and complaints."""
