@@ -122,12 +122,70 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="WeChat's media check takes ≤10 MB")
 
     # Providers, engagements and ratings (app/provider/, app/engagement/).
+    template_provider_status: str = ""
+    provider_bayes_m: float = Field(
+        default=10.0, gt=0, le=1000, description="Bayesian prior weight m, in (recency-weighted) ratings"
+    )
+    provider_rating_half_life_days: int = Field(
+        default=365, ge=1, le=3650, description="a rating this old counts half as much in the score"
+    )
+    provider_category_min_ratings: int = Field(
+        default=30, ge=1, description="ratings a category needs for its own mean C, else the mean of all ratings"
+    )
+    provider_prior_mean: float = Field(default=3.0, ge=1, le=5, description="C when no rating exists at all")
+    provider_min_ratings: int = Field(
+        default=5, ge=1, description="fewer ratings: listed after ranked providers and marked 评价较少"
+    )
+    provider_rules_min_ratings: int = Field(
+        default=10, ge=1, description="ratings a provider needs before the score rules can warn or suspend it"
+    )
+    provider_warn_score: float = Field(default=3.5, ge=1, le=5, description="score below this: warning")
+    provider_suspend_score: float = Field(default=3.0, ge=1, le=5, description="score below this: suspension")
+    provider_completion_min_engagements: int = Field(
+        default=5, ge=1, description="accepted engagements needed before the completion-rate rules apply"
+    )
+    provider_warn_completion_rate: float = Field(default=0.8, ge=0, le=1, description="below this: warning")
+    provider_suspend_completion_rate: float = Field(default=0.6, ge=0, le=1, description="below this: suspension")
+    provider_complaint_window_days: int = Field(default=365, ge=1, description="upheld complaints count this long")
+    provider_warn_complaints: int = Field(default=1, ge=1, description="upheld complaints in the window: warning")
+    provider_suspend_complaints: int = Field(default=2, ge=1, description="upheld complaints in the window: suspension")
+
+    @model_validator(mode="after")
+    def _provider_thresholds_ordered(self) -> "Settings":
+        if self.provider_suspend_score > self.provider_warn_score:
+            raise ValueError("PROVIDER_SUSPEND_SCORE must not exceed PROVIDER_WARN_SCORE")
+        if self.provider_suspend_completion_rate > self.provider_warn_completion_rate:
+            raise ValueError("PROVIDER_SUSPEND_COMPLETION_RATE must not exceed PROVIDER_WARN_COMPLETION_RATE")
+        if self.provider_suspend_complaints < self.provider_warn_complaints:
+            raise ValueError("PROVIDER_SUSPEND_COMPLAINTS must not be below PROVIDER_WARN_COMPLAINTS")
+        return self
+
+    # engagements
+    template_provider_engagement_progress: str = ""
+    engagement_confirm_days: int = Field(
+        default=7, ge=1, le=90, description="days the enterprise has to confirm a delivery before it completes itself"
+    )
     # -- end providers
 
     # Activities (app/activity/).
+    template_activity_notice: str = ""
+    activity_reminder_hours: int = Field(
+        default=24, ge=1, le=72, description="the day-before reminder goes out this many hours before an activity starts"
+    )
+    activity_qr_days: int = Field(
+        default=30, ge=1, le=30,
+        description="life of an activity's WeChat check-in QR code (temporary codes: at most 30 days)",
+    )
+    activity_qr_renew_hours: int = Field(
+        default=48, ge=1, le=720, description="the check-in QR code is renewed when it expires sooner than this"
+    )
     # -- end activities
 
     # Public service directory (app/directory/).
+    directory_related_results: int = Field(
+        default=3, ge=0, le=10,
+        description="public services shown next to policy search results (chat and mini-program), 0 = none",
+    )
     # -- end directory
 
     # The 12345 hotline and Open311 clients (server-to-server).

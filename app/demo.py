@@ -138,4 +138,13 @@ async def seed_demo(
     from app.appeal.demo import seed_demo_appeals  # late: it imports DemoStaff from this module
 
     summary["appeals"] = await seed_demo_appeals(seed=seed)
+    from app.activity.demo import seed_demo_activities
+    from app.directory.demo import seed_demo_directory
+    from app.engagement.demo import seed_demo_engagements
+    from app.provider.demo import seed_demo_providers
+
+    summary["providers"] = await seed_demo_providers(seed=seed)
+    summary["engagements"] = await seed_demo_engagements(seed=seed)  # needs the providers' products
+    summary["directory"] = await seed_demo_directory(seed=seed)
+    summary["activities"] = await seed_demo_activities(seed=seed)
     return summary

@@ -61,20 +61,20 @@ def _register_resource_listeners(app: Sanic, settings: Settings) -> None:
 
     @app.before_server_start
     async def open_(app: Sanic) -> None:
-        from app.appeal.service import set_notify_hook
         from app.outbox.jobs import notify_hook
+        from app.outbox.wake import set_wake_hook
 
         app.ctx.resources = await open_resources(settings)
-        # Appeal steps wake the outbox worker after commit (an arq job through this Redis).
-        set_notify_hook(notify_hook(app.ctx.resources.redis))
+        # Domain steps wake the outbox worker after commit (an arq job through this Redis).
+        set_wake_hook(notify_hook(app.ctx.resources.redis))
         # Load the Chinese tokenizer (~1 s) before traffic, not in the first search's request.
         await segment.ensure_ready()
 
     @app.after_server_stop
     async def close_(app: Sanic) -> None:
-        from app.appeal.service import set_notify_hook
+        from app.outbox.wake import set_wake_hook
 
-        set_notify_hook(None)
+        set_wake_hook(None)
         await app.ctx.resources.aclose()
 
 

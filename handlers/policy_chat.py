@@ -20,6 +20,7 @@ from app.policy.models import Policy
 from app.policy.recommend import recommend_for_user
 from app.policy.search import search_policies
 from handlers.context import Context
+from handlers.directory_chat import related_services_text
 from handlers.replies import Article, News, Text
 from handlers.router import PASS, router
 
@@ -105,7 +106,10 @@ async def answer_search(ctx: Context, text: str):
         return NUMBER_WITHOUT_LIST
     today = _today()
     result = await search_policies(query=query, limit=RESULTS_SHOWN, today=today)
+    services = await related_services_text(ctx, query)  # public services for the same words
     if not result.hits:
+        if services:
+            return f"没有找到与“{query}”相关的政策。\n\n{services}"
         hint = f"\n{result.suggestion}" if result.suggestion else ""
         return f"没有找到与“{query}”相关的政策。{hint}\n点击菜单「政策服务」→「为我推荐」可查看适合您企业的政策。"
     best, *rest = result.hits
@@ -116,6 +120,8 @@ async def answer_search(ctx: Context, text: str):
         footer = "回复数字查看该政策。" + (f"\n{more}" if more else "")
         rows = [(hit.policy, "已失效" if hit.expired else "") for hit in rest]
         ctx.followups.append(_numbered(ctx, rows, start=2, header="更多相关政策：", footer=footer))
+    if services:
+        ctx.followups.append(Text(services))
     description = _card_description(best.policy, today=today, extra=_plain(best.snippet_html))
     return _card(ctx, best.policy, description=description, expired=best.expired)
 

@@ -30,6 +30,7 @@ from templates_msg.registry import (
 
 # The definitions register themselves on import.
 from templates_msg import (  # noqa: E402,F401  isort: skip
+    activity_notice,
     activity_reminder,
     appeal_accepted,
     appeal_assigned,
@@ -39,6 +40,8 @@ from templates_msg import (  # noqa: E402,F401  isort: skip
     appeal_replied,
     policy_push,
     provider_engagement,
+    provider_engagement_progress,
+    provider_status,
     reply_ready,
     survey_invitation,
     survey_reminder,

@@ -7,20 +7,13 @@ programs; `field` names the input at fault so a form can show the message next t
 
 from __future__ import annotations
 
+from app.errors import DomainError
 
-class AppealError(Exception):
+
+class AppealError(DomainError):
     """A rule refused the request: invalid input, or a step not allowed in this state."""
 
-    status = 400
-
-    def __init__(self, message: str, *, code: str = "appeal_refused", field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
+    default_code = "appeal_refused"
 
 
 class AppealPermissionError(AppealError):

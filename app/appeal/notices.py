@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -43,19 +43,14 @@ from app.appeal import deadlines
 from app.appeal.models import Appeal, AppealAssignment, AppealEvent, AppealStatus
 from app.identity.models import Follower, MiniProgramUser
 from app.notification.models import GrantChannel
-from app.notification.service import SendOutcome, available_grants, send_rendered
+from app.notification.outcomes import outcome_result, raise_if_transient
+from app.notification.service import available_grants, send_rendered
 from app.organisation.models import Organisation
-from app.outbox.delivery import RetryLater, outbox_handler
+from app.outbox.delivery import outbox_handler
 from app.outbox.models import OutboxMessage
 from app.outbox.service import put as outbox_put
 from app.staff.models import Staff
 from app.staff.scope import can
-from app.wechat.errors import (
-    WeChatCredentialError,
-    WeChatQuotaError,
-    WeChatTokenError,
-    exception_for,
-)
 from templates_msg import TemplateError
 from templates_msg.appeal_accepted import values_for as accepted_values
 from templates_msg.appeal_dispatched import values_for as dispatched_values
@@ -75,7 +70,6 @@ __all__ = [
 
 logger = logging.getLogger("qiyun.appeal.notices")
 
-QUOTA_RETRY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -185,24 +179,6 @@ async def _confirm_reminder(appeal: Appeal, event: AppealEvent | None) -> Enterp
 # -- sending ----------------------------------------------------------------------------
 
 
-def _raise_if_transient(outcome: SendOutcome) -> None:
-    """RetryLater for refusals that may pass later: WeChat busy, a quota, and token or
-    credential trouble an operator fixes (the notice waits instead of being lost)."""
-    error = exception_for(int(outcome.errcode or 0), outcome.errmsg)
-    if isinstance(error, WeChatQuotaError):
-        raise RetryLater(f"quota {outcome.errcode}", delay=QUOTA_RETRY)
-    if error.retryable or isinstance(error, (WeChatTokenError, WeChatCredentialError)):
-        raise RetryLater(f"errcode {outcome.errcode}")
-
-
-def _outcome_result(outcome: SendOutcome, label: str) -> str:
-    """`sent:<label>`, or RetryLater for what may succeed later, or `failed:<errcode>:<label>`."""
-    if outcome.ok:
-        return f"sent:{label}"
-    _raise_if_transient(outcome)
-    return f"failed:{outcome.errcode}:{label}"
-
-
 async def _send_miniprogram(appeal: Appeal, notice: EnterpriseNotice, resources: Any) -> str | None:
     """The subscribe message, if the user granted it in the mini-program; None to fall back."""
     if notice.miniprogram is None:
@@ -226,7 +202,7 @@ async def _send_miniprogram(appeal: Appeal, notice: EnterpriseNotice, resources:
             return f"sent:subscribe:{name}"
         if outcome.refused_locally:
             continue  # the grant was used up meanwhile
-        _raise_if_transient(outcome)
+        raise_if_transient(outcome)
         logger.info("mini-program notice refused, trying the official account",
                     extra={"appeal_id": appeal.id, "errcode": outcome.errcode})
     return None
@@ -251,7 +227,7 @@ async def _send_official_account(
         wechat=resources.official_account, openid=follower.openid, message=rendered, follower=follower,
         context=f"appeal:{appeal.id}", client_msg_id=f"outbox-{message.id}",
     )
-    return _outcome_result(outcome, "template:appeal_progress")
+    return outcome_result(outcome, "template:appeal_progress")
 
 
 @outbox_handler("appeal.notify_enterprise")
@@ -333,7 +309,7 @@ async def notify_staff(message: OutboxMessage, resources: Any) -> str:
         wechat=resources.official_account, openid=follower.openid, message=rendered, follower=follower,
         context=f"appeal:{appeal.id}", client_msg_id=f"outbox-{message.id}",
     )
-    return _outcome_result(outcome, f"template:{name}")
+    return outcome_result(outcome, f"template:{name}")
 
 
 async def _fan_out(message: OutboxMessage, staff: list[tuple[Staff, dict[str, Any]]]) -> str:

@@ -51,6 +51,7 @@ from app.enterprise.models import Enterprise
 from app.enterprise.reference import District
 from app.identity.models import WeChatUser
 from app.organisation.models import Organisation, OrganisationKind
+from app.outbox.wake import wake
 from app.outbox.service import put as outbox_put
 from app.staff.models import Staff
 
@@ -74,7 +75,6 @@ __all__ = [
     "request_info",
     "request_transfer",
     "return_to_dispatcher",
-    "set_notify_hook",
     "start",
     "submit_appeal",
     "supplement",
@@ -99,24 +99,8 @@ HOTLINE_SYNC_ACTIONS = frozenset(
      "reopen", "close_unrated", "merge", "supplement"}
 )
 
-NotifyHook = Callable[[], Awaitable[None]]
-_notify_hook: NotifyHook | None = None
-
-
-def set_notify_hook(hook: NotifyHook | None) -> None:
-    """Called after each committed step that queued notices (the server sets it to enqueue the
-    outbox job). Optional: without it the outbox sweep delivers within its interval."""
-    global _notify_hook
-    _notify_hook = hook
-
-
 async def _wake_outbox() -> None:
-    if _notify_hook is None:
-        return
-    try:
-        await _notify_hook()
-    except Exception:  # the sweep will deliver; a wake-up failure must not fail the step
-        logger.warning("could not wake the outbox worker", exc_info=True)
+    await wake()
 
 
 def _now() -> datetime:

@@ -118,7 +118,9 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     print(
         f"demo data: {summary['organisations']} organisations, {summary['staff']} staff, "
         f"{summary['enterprises']:,} enterprises, {summary.get('policies', 0)} policies, "
-        f"{summary.get('followers', 0)} bound demo followers added"
+        f"{summary.get('followers', 0)} bound demo followers, {summary.get('appeals', 0)} appeals, "
+        f"{summary.get('providers', 0)} providers, {summary.get('engagements', 0)} engagements, "
+        f"{summary.get('directory', 0)} directory entries, {summary.get('activities', 0)} activities added"
     )
     if summary["staff"]:
         print("demo staff accounts (development only):")
@@ -137,4 +139,17 @@ def reindex_policies_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     count = run_with_database(settings, lambda: rebuild_index(progress=Progress("policies")))
     print(f"indexed {count:,} policies in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+@command("reindex-directory", help="rebuild the public service directory's search index (after changing the search dictionary)")
+def reindex_directory_command(args: argparse.Namespace) -> int:
+    import time
+
+    from app.directory.search import rebuild_index
+
+    settings = settings_and_logging()
+    started = time.monotonic()
+    count = run_with_database(settings, rebuild_index)
+    print(f"indexed {count:,} published directory entries in {time.monotonic() - started:.1f}s")
     return 0

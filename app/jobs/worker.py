@@ -47,15 +47,15 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = await open_resources(settings, open_database=open_database)
         push_jobs.prepare_worker(ctx)
-        # Appeal steps taken in jobs (e.g. closing unrated appeals) wake the outbox too.
-        from app.appeal.service import set_notify_hook
+        # Steps taken in jobs (e.g. closing unrated appeals) wake the outbox too.
+        from app.outbox.wake import set_wake_hook
 
-        set_notify_hook(outbox_jobs.notify_hook(ctx["resources"].redis))
+        set_wake_hook(outbox_jobs.notify_hook(ctx["resources"].redis))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        from app.appeal.service import set_notify_hook
+        from app.outbox.wake import set_wake_hook
 
-        set_notify_hook(None)
+        set_wake_hook(None)
         await push_jobs.close_push_client(ctx)
         resources = ctx.get("resources")
         if resources is not None:

@@ -302,11 +302,17 @@ async def run_claimed(
 
 
 def _sequence_key(message: OutboxMessage) -> Any:
-    """Rows about the same subject (the payload's `appeal_id`) run one after another, in the
-    order they were queued, so a person reads 已受理 before 已分派; others run side by side."""
+    """Rows about the same subject (the payload's `appeal_id`, `engagement_id` or `signup_id`)
+    run one after another, in the order they were queued, so a person reads 已受理 before
+    已分派; others run side by side."""
     payload = message.payload if isinstance(message.payload, dict) else {}
-    subject = payload.get("appeal_id")
-    return ("appeal", subject) if subject is not None else ("row", message.id)
+    for subject in SEQUENCED_SUBJECTS:
+        if payload.get(subject) is not None:
+            return (subject, payload[subject])
+    return ("row", message.id)
+
+
+SEQUENCED_SUBJECTS: tuple[str, ...] = ("appeal_id", "engagement_id", "signup_id")
 
 
 async def deliver_pending(

@@ -39,7 +39,7 @@ async def enqueue_delivery(redis: Redis) -> bool:
 
 
 def notify_hook(redis: Redis):
-    """The hook `app.appeal.service.set_notify_hook` takes: wakes the outbox worker through `redis`."""
+    """The hook `app.outbox.wake.set_wake_hook` takes: wakes the outbox worker through `redis`."""
 
     async def wake() -> None:
         await enqueue_delivery(redis)

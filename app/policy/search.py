@@ -15,8 +15,6 @@ rebuilds it, e.g. after the dictionary changed.
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +27,7 @@ from tortoise.transactions import in_transaction
 from app.db import TIMEZONE
 from app.enterprise.reference import District
 from app.policy import segment
+from app.policy.highlight import Highlighter
 from app.policy.models import Policy, PolicyStatus, SupportType
 from app.policy.search_index import IndexedDocument, index_for
 
@@ -111,12 +110,12 @@ async def search_policies(
         id__in=[row.policy_id for row in page.rows], status__in=[PolicyStatus.published, PolicyStatus.expired]
     )
     by_id = {policy.id: policy for policy in policies}
-    mark = _Highlighter([word for group in groups for word in group])
+    mark = Highlighter([word for group in groups for word in group], snippet_chars=SNIPPET_CHARS, snippet_lead=SNIPPET_LEAD)
     hits = [
         SearchHit(
             policy=policy,
             score=row.score,
-            snippet_html=mark.snippet(policy),
+            snippet_html=mark.snippet(policy.summary, policy.body),
             title_html=mark(policy.title),
             expired=_is_expired(policy, today=today),
         )
@@ -132,48 +131,6 @@ async def search_policies(
 def _is_expired(policy: Policy, *, today: date) -> bool:
     return policy.status == PolicyStatus.expired or (policy.expiry_date is not None and policy.expiry_date < today)
 
-
-# -- snippets ----------------------------------------------------------------------------------
-
-
-class _Highlighter:
-    """Marks every occurrence of the query's words (and synonyms) in a text, longest words first."""
-
-    def __init__(self, words: Sequence[str]) -> None:
-        words = sorted({word for word in words if word}, key=len, reverse=True)
-        self.pattern = re.compile("|".join(map(re.escape, words)), re.IGNORECASE) if words else None
-
-    def __call__(self, text: str) -> str:
-        """`text` HTML-escaped, with the matches in <em>."""
-        if self.pattern is None:
-            return html.escape(text)
-        parts, last = [], 0
-        for found in self.pattern.finditer(text):
-            parts.append(html.escape(text[last : found.start()]))
-            parts.append(f"<em>{html.escape(found.group())}</em>")
-            last = found.end()
-        parts.append(html.escape(text[last:]))
-        return "".join(parts)
-
-    def first(self, text: str) -> int | None:
-        found = self.pattern.search(text) if self.pattern else None
-        return found.start() if found else None
-
-    def snippet(self, policy: Policy) -> str:
-        """About SNIPPET_CHARS characters around the first match in the summary, else in the
-        body, else the beginning of the summary (or body)."""
-        sources = [" ".join(text.split()) for text in (policy.summary, policy.body) if text and text.strip()]
-        if not sources:
-            return ""
-        text, start = sources[0], 0
-        for source in sources:
-            position = self.first(source)
-            if position is not None:
-                text, start = source, max(0, position - SNIPPET_LEAD)
-                break
-        start = max(0, min(start, len(text) - SNIPPET_CHARS))
-        end = min(len(text), start + SNIPPET_CHARS)
-        return ("…" if start > 0 else "") + self(text[start:end]) + ("…" if end < len(text) else "")
 
 
 # -- suggestion ----------------------------------------------------------------------------------

@@ -7,20 +7,13 @@ message next to it. Transports map `status` to HTTP.
 
 from __future__ import annotations
 
+from app.errors import DomainError
 
-class ProviderError(Exception):
+
+class ProviderError(DomainError):
     """A rule refused the request: invalid input, or a step not allowed in this state."""
 
-    status = 400
-
-    def __init__(self, message: str, *, code: str = "provider_refused", field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
+    default_code = "provider_refused"
 
 
 class ProviderPermissionError(ProviderError):

@@ -1,11 +1,18 @@
-"""Professional service providers, their products, engagements and ratings."""
+"""Professional service providers: admission, products, reputation and dynamic management.
+
+A provider's life is one status (`ProviderStatus`) moved only by `app.provider.workflow`'s
+transition table; every step and every other thing that matters to it (a complaint, a
+rating excluded by staff, a profile edit) is a `ProviderEvent` row — the timeline staff and
+the provider's members read. Reputation columns (`score`, `rating_count`, ...) are derived
+by `app.provider.reputation` and written by `app.provider.management.refresh_provider`.
+"""
 
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
 
-from app.enterprise.reference import LabelledEnum
+from app.enterprise.reference import District, LabelledEnum
 
 
 class ServiceCategory(LabelledEnum):
@@ -48,10 +55,39 @@ class Provider(Model):
     completion_rate = fields.FloatField(null=True)
     admitted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    district = fields.CharEnumField(District, max_length=6, null=True)
+    address = fields.CharField(max_length=300, default="")
+    applicant = fields.ForeignKeyField(
+        "qiyun.WeChatUser", related_name="provider_applications", null=True, on_delete=fields.SET_NULL,
+        description="who applied from the mini-program (null: registered by staff)",
+    )
+    registered_by = fields.ForeignKeyField(
+        "qiyun.Staff", related_name="registered_providers", null=True, on_delete=fields.SET_NULL,
+    )
+    invite_code = fields.CharField(
+        max_length=16, null=True, unique=True, description="lets the provider's staff join its desk in the mini-program"
+    )
+    version = fields.IntField(default=0, description="bumped by every status step: the conditional-update guard")
+    status_by_system = fields.BooleanField(
+        default=False, description="the current warning or suspension was set by the rules, not by staff"
+    )
+    submitted_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    raw_average = fields.FloatField(null=True, description="plain mean of counting ratings")
+    dimension_averages = fields.JSONField(default=dict, description="dimension label -> mean of counting ratings")
+    ranked = fields.BooleanField(default=False, description="enough ratings to be ranked by score (PROVIDER_MIN_RATINGS)")
+    completion_counts = fields.JSONField(default=dict, description="completed and failed engagements behind completion_rate")
+    reputation_at = fields.DatetimeField(null=True, description="when the reputation columns were last computed")
 
     class Meta:
         table = "provider"
-        indexes = (("status", "category"),)
+        indexes = (("status", "category"), ("status", "ranked", "score"))
+
+
+class PricingMode(LabelledEnum):
+    fixed = "fixed", "标价"
+    free = "free", "免费"
+    negotiable = "negotiable", "面议"
 
 
 class ProviderProduct(Model):
@@ -65,9 +101,14 @@ class ProviderProduct(Model):
     delivery_days = fields.IntField(null=True)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    pricing = fields.CharEnumField(PricingMode, max_length=12, default=PricingMode.fixed)
+    category = fields.CharEnumField(ServiceCategory, max_length=24, null=True, description="null: the provider's category")
+    updated_at = fields.DatetimeField(auto_now=True)
+    withdrawn_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "provider_product"
+        indexes = (("provider_id", "is_active"),)
 
 
 class MemberRole(LabelledEnum):
@@ -90,3 +131,70 @@ class ProviderMember(Model):
     class Meta:
         table = "provider_member"
         unique_together = (("provider", "user"),)
+
+
+class ProviderEvent(Model):
+    """One entry of a provider's timeline: a status step (from/to), or a thing that happened
+    to it (a complaint decided, a rating excluded, a profile edit). `reason` is what the
+    provider is told. `payload` holds the facts behind an automatic step (score, thresholds)."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="events", on_delete=fields.CASCADE)
+    action = fields.CharField(max_length=32)
+    from_status = fields.CharEnumField(ProviderStatus, max_length=16, null=True)
+    to_status = fields.CharEnumField(ProviderStatus, max_length=16, null=True)
+    staff = fields.ForeignKeyField("qiyun.Staff", related_name="provider_events", null=True, on_delete=fields.SET_NULL)
+    user = fields.ForeignKeyField("qiyun.WeChatUser", related_name="provider_events", null=True, on_delete=fields.SET_NULL)
+    by = fields.CharField(max_length=64, default="", description="how the timeline names the actor")
+    reason = fields.TextField(default="")
+    payload = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "provider_event"
+        indexes = (("provider_id", "id"),)
+
+
+class AdmissionCriterion(Model):
+    """One published admission criterion: for a category, or for all (category null).
+    Applicants read them before applying, reviewers tick them off."""
+
+    id = fields.IntField(primary_key=True)
+    category = fields.CharEnumField(ServiceCategory, max_length=24, null=True)
+    title = fields.CharField(max_length=100)
+    description = fields.TextField(default="")
+    position = fields.IntField(default=0)
+    is_active = fields.BooleanField(default=True)
+    updated_by = fields.ForeignKeyField("qiyun.Staff", related_name="provider_criteria", null=True, on_delete=fields.SET_NULL)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "provider_criterion"
+        indexes = (("category", "is_active", "position"),)
+
+
+class ComplaintStatus(LabelledEnum):
+    open = "open", "待核实"
+    upheld = "upheld", "投诉属实"
+    dismissed = "dismissed", "投诉不成立"
+
+
+class ProviderComplaint(Model):
+    """An enterprise's complaint about a provider. Upheld ones count towards warnings and
+    suspension (PROVIDER_*_COMPLAINTS within PROVIDER_COMPLAINT_WINDOW_DAYS of the decision)."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.ForeignKeyField("qiyun.Provider", related_name="complaints", on_delete=fields.CASCADE)
+    enterprise = fields.ForeignKeyField("qiyun.Enterprise", related_name="provider_complaints", on_delete=fields.CASCADE)
+    engagement = fields.ForeignKeyField("qiyun.Engagement", related_name="complaints", null=True, on_delete=fields.SET_NULL)
+    filed_by = fields.ForeignKeyField("qiyun.WeChatUser", related_name="provider_complaints", null=True, on_delete=fields.SET_NULL)
+    text = fields.TextField()
+    status = fields.CharEnumField(ComplaintStatus, max_length=12, default=ComplaintStatus.open)
+    decided_by = fields.ForeignKeyField("qiyun.Staff", related_name="decided_complaints", null=True, on_delete=fields.SET_NULL)
+    decision_reason = fields.TextField(default="")
+    decided_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "provider_complaint"
+        indexes = (("provider_id", "status", "decided_at"),)

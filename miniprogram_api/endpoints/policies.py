@@ -11,6 +11,7 @@ from datetime import date
 from sanic import Request
 from sanic.response import HTTPResponse
 
+from app.directory.related import related_services
 from app.identity.service import active_bindings
 from app.policy import favourites as favourite_service
 from app.policy.recommend import recommend_for_user
@@ -20,6 +21,7 @@ from app.policy.service import get_published_policy
 from app.policy.targeting import Targeting, match_reasons
 from miniprogram_api.auth import authenticated, current_user
 from miniprogram_api.blueprint import bp
+from miniprogram_api.directory_schemas import DirectoryEntrySummaryOut, PolicySearchWithServicesOut
 from miniprogram_api.errors import ApiError, register_domain_error
 from miniprogram_api.pagination import PageQuery, PageResponse, decode_cursor, encode_cursor, paginate
 from miniprogram_api.policy_schemas import (
@@ -29,7 +31,6 @@ from miniprogram_api.policy_schemas import (
     MatchedPoliciesOut,
     MatchedPolicyOut,
     PolicyDetailOut,
-    PolicySearchOut,
     PolicySearchQuery,
     PolicySummaryOut,
 )
@@ -57,7 +58,7 @@ def _offset(cursor: str | None) -> int:
 
 
 @bp.get("/policies")
-@describe("搜索政策（关键词、支持方式、适用区、发文部门、申报中）", response=PolicySearchOut, tags=TAGS)
+@describe("搜索政策（关键词、支持方式、适用区、发文部门、申报中），并附相关公共服务", response=PolicySearchWithServicesOut, tags=TAGS)
 @authenticated
 @validate_query(PolicySearchQuery)
 async def search(request: Request, query: PolicySearchQuery) -> HTTPResponse:
@@ -89,7 +90,18 @@ async def search(request: Request, query: PolicySearchQuery) -> HTTPResponse:
     ]
     following = offset + len(items)
     next_cursor = encode_cursor(following) if following < result.total and following <= MAX_OFFSET else None
-    return ok(PolicySearchOut(items=items, total=result.total, next_cursor=next_cursor, suggestion=result.suggestion))
+    services = []
+    if offset == 0 and query.q:  # related public services, once, above the first page
+        limit = request.app.ctx.resources.settings.directory_related_results
+        services = [
+            DirectoryEntrySummaryOut.build(hit.entry, title_html=hit.title_html, snippet_html=hit.snippet_html)
+            for hit in await related_services(query=query.q, district=query.district, limit=limit)
+        ]
+    return ok(
+        PolicySearchWithServicesOut(
+            items=items, total=result.total, next_cursor=next_cursor, suggestion=result.suggestion, services=services
+        )
+    )
 
 
 @bp.get("/policies/<policy_id:int>")

@@ -67,3 +67,16 @@ def test_actions_have_chinese_labels():
     assert label_of("auth.sign_in") == "登录"
     assert label_of("staff.password_reset") == "重置工作人员密码"
     assert label_of("something.new") == "something.new"
+
+
+def test_every_staff_step_of_providers_directory_and_activities_has_a_chinese_label():
+    from app.activity.workflow import TRANSITIONS as ACTIVITY
+    from app.directory.workflow import TRANSITIONS as DIRECTORY
+    from app.provider.workflow import TRANSITIONS as PROVIDER, Role
+
+    staff_steps = [f"provider.{t.action}" for t in PROVIDER.values() if Role.staff in t.roles]
+    staff_steps += [f"directory.{action}" for action in DIRECTORY]
+    staff_steps += [f"activity.{t.action}" for t in (ACTIVITY.values() if isinstance(ACTIVITY, dict) else ACTIVITY)]
+    staff_steps += ["engagement.cancel"]
+    unlabelled = [action for action in staff_steps if label_of(action) == action]
+    assert unlabelled == []

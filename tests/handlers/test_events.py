@@ -55,10 +55,10 @@ async def test_a_damaged_invitation_asks_for_the_credit_code(sim, db):
     assert "请输入企业的统一社会信用代码" in reply
 
 
-async def test_scenes_owned_by_later_issues_only_welcome_for_now(sim, redis):
-    reply = (await sim.event(OPENID, "subscribe", event_key="qrscene_activity:42"))["reply"]["Content"]
+async def test_a_scene_nobody_owns_only_welcomes(sim, redis):
+    reply = (await sim.event(OPENID, "subscribe", event_key="qrscene_poster:42"))["reply"]["Content"]
     assert reply == await welcome_text(redis=redis)
-    assert (await sim.event(OPENID, "SCAN", event_key="provider:7"))["reply"]["Content"].startswith("扫码成功")
+    assert (await sim.event(OPENID, "SCAN", event_key="poster:7"))["reply"]["Content"].startswith("扫码成功")
 
 
 async def test_location_is_kept_on_the_follower_without_a_reply_or_opening_the_window(sim, db):
@@ -81,8 +81,8 @@ async def test_every_message_moves_the_48_hour_window(sim, db):
 
 
 async def test_a_click_on_a_button_of_a_later_issue_names_it(sim, db):
-    reply = (await sim.event(OPENID, "CLICK", event_key="activity_list"))["reply"]["Content"]
-    assert reply.startswith("「活动排片」功能正在建设中")
+    reply = (await sim.event(OPENID, "CLICK", event_key="survey"))["reply"]["Content"]
+    assert reply.startswith("「营商环境评估」功能正在建设中")
 
 
 async def test_view_events_are_logged_and_not_answered(sim, db):

@@ -264,15 +264,16 @@ def test_the_appeal_topics_have_handlers():
 async def test_a_committed_appeal_step_wakes_the_delivery_worker(settings, redis):
     from app.appeal import service
     from app.outbox.jobs import notify_hook
+    from app.outbox.wake import set_wake_hook
     from tests.appeal.factories import file_appeal, make_cast
 
     cast = await make_cast()
     appeal = await file_appeal(cast, settings)
-    service.set_notify_hook(notify_hook(redis))  # what the server's start-up listener does
+    set_wake_hook(notify_hook(redis))  # what the server's start-up listener does
     try:
         await service.accept(appeal_id=appeal.id, staff=cast.dispatcher)
     finally:
-        service.set_notify_hook(None)
+        set_wake_hook(None)
 
     jobs = await ArqRedis(connection_pool=redis.connection_pool).queued_jobs()
     assert [j.function for j in jobs] == ["deliver_outbox"]

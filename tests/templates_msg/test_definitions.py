@@ -23,6 +23,9 @@ NOTIFICATIONS = {
     "policy_push", "appeal_accepted", "appeal_dispatched", "appeal_replied", "appeal_overdue",
     "provider_engagement", "survey_invitation", "survey_reminder", "activity_reminder",
     "appeal_progress", "appeal_assigned",
+    "provider_engagement_progress",
+    "activity_notice",
+    "provider_status",
 }
 
 
