@@ -128,6 +128,7 @@ ERRORS: dict[str, ErrorInfo] = {
     "invalid_product": ErrorInfo(400, "服务产品信息有误"),
     "invalid_price": ErrorInfo(400, "价格有误"),
     "too_many_products": ErrorInfo(400, "在售的服务产品过多"),
+    "content_risky": ErrorInfo(400, "提交的内容未通过微信内容安全检测，请修改后重新提交"),
     "invalid_complaint": ErrorInfo(400, "请把投诉事由写清楚"),
     "complaint_pending": ErrorInfo(409, "投诉正在核实中"),
     "engagement_not_found": ErrorInfo(404, "未找到该服务订单"),

@@ -24,6 +24,7 @@ from app.provider.models import (
     ProviderProduct,
     ProviderStatus,
     ServiceCategory,
+    TextCheck,
 )
 from app.provider.products import ProductDraft, price_text
 from app.provider.queries import SORTS, RatingView, event_label, reputation_of
@@ -219,6 +220,8 @@ class ProductOut(BaseModel):
     category: ServiceCategory | None
     category_label: str
     is_active: bool = Field(description="在售；已下架为 false")
+    text_check: str = Field(default="passed", description="文字内容检测：passed/approved 公开；held 待人工审核（暂不公开）；refused 审核未通过")
+    text_check_label: str = ""
 
     @classmethod
     def build(cls, product: ProviderProduct) -> ProductOut:
@@ -227,7 +230,8 @@ class ProductOut(BaseModel):
                    price=Decimal(product.price) if product.price is not None else None, price_text=price_text(product),
                    government_purchased=product.government_purchased, delivery_days=product.delivery_days,
                    category=product.category, category_label=_label(ServiceCategory, product.category),
-                   is_active=product.is_active)
+                   is_active=product.is_active, text_check=TextCheck(product.text_check).value,
+                   text_check_label=TextCheck(product.text_check).label)
 
 
 class ProductsOut(BaseModel):
@@ -332,6 +336,8 @@ class DeskOut(BaseModel):
     reputation: ReputationOut
     can_publish: bool = Field(description="是否可以发布和修改服务产品（已入驻或预警中）")
     can_resubmit: bool = Field(description="是否可以修改后重新提交申请")
+    profile_held: bool = Field(default=False, description="机构资料文字正在人工审核（微信内容安全检测）；通过前公开页面仍显示原文字")
+    pending_profile: dict = Field(default_factory=dict, description="待审核的机构名称、介绍（审核通过后生效）")
     timeline: list[EventOut]
 
 

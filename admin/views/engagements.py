@@ -23,7 +23,8 @@ from admin.render import flash, not_found, redirect_to, render
 from app.engagement import queries, service
 from app.engagement.models import EngagementStatus
 from app.provider.errors import ProviderError, ProviderNotFound
-from app.provider.models import Provider, ServiceCategory
+from app.provider import queries as provider_queries
+from app.provider.models import ServiceCategory
 
 PERMISSION = "provider.manage"
 PER_PAGE = 30
@@ -56,7 +57,7 @@ async def engagement_list(request: Request) -> HTTPResponse:
     filters = _filters(request)
     number = page_number(forms.query(request, "page"))
     found = await queries.list_for_staff(filters=filters, page=number, per_page=PER_PAGE)
-    providers = await Provider.all().order_by("name").values_list("id", "name")
+    providers = await provider_queries.provider_choices()
     return render(request, "engagement_list.html", found=found, filters=filters, page=number,
                   statuses=list(EngagementStatus), categories=list(ServiceCategory), providers=providers)
 

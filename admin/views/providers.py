@@ -6,6 +6,7 @@
   ask for more / refuse with a reason), standing (warn / suspend / reinstate with a reason),
   the invitation code, products, reputation (score, count, completion, dimensions),
   ratings with outliers flagged and the exclude action, complaints with uphold / dismiss,
+  the provider's own text held by the content check (pass / refuse, `app.provider.checks`),
   and the timeline.
 * `/admin/providers/criteria` — the published admission criteria.
 
@@ -28,10 +29,10 @@ from admin.paging import page_number, paginate
 from admin.render import flash, not_found, redirect_to, render
 from app.enterprise.reference import District
 from app.identity.service import mask_phone
-from app.provider import admission, management, products, queries
+from app.provider import admission, checks, management, products, queries
 from app.provider.admission import CredentialIn, ProviderDraft
 from app.provider.errors import ProviderError
-from app.provider.models import ComplaintStatus, Provider, ProviderStatus, ServiceCategory
+from app.provider.models import ComplaintStatus, ProviderStatus, ServiceCategory
 from app.provider.reputation import DIMENSIONS
 from app.provider.workflow import Role, available_actions
 
@@ -114,7 +115,7 @@ async def provider_register(request: Request) -> HTTPResponse:
 @bp.get("/providers/<provider_id:int>")
 @requires(PERMISSION)
 async def provider_detail(request: Request, provider_id: int) -> HTTPResponse:
-    provider = await Provider.get_or_none(id=provider_id).select_related("applicant", "registered_by")
+    provider = await queries.staff_provider(provider_id=provider_id)
     if provider is None:
         return not_found(request, "服务机构")
     status = ProviderStatus(provider.status)
@@ -130,6 +131,7 @@ async def provider_detail(request: Request, provider_id: int) -> HTTPResponse:
         price_text=products.price_text, ratings=ratings, flagged=sum(1 for r in ratings if r.flags),
         complaints=await queries.complaints_of(provider_id=provider.id), open_status=ComplaintStatus.open,
         events=await queries.events_of(provider_id=provider.id), event_label=queries.event_label,
+        held_texts=await checks.held_checks(provider=provider),
     )
 
 
@@ -176,6 +178,16 @@ async def provider_product_withdraw(request: Request, provider_id: int, product_
     return await _act(request, provider_id, products.withdraw_product(
         provider_id=provider_id, product_id=product_id, staff=request.ctx.staff, reason=forms.text(request, "reason"),
     ), "产品已下架，机构成员将收到通知。")
+
+
+@bp.post("/providers/<provider_id:int>/content-checks/<check_id:int>")
+@requires(PERMISSION)
+async def provider_content_review(request: Request, provider_id: int, check_id: int) -> HTTPResponse:
+    approve = forms.text(request, "decision") == "approve"
+    return await _act(request, provider_id, checks.review_text(
+        staff=request.ctx.staff, provider_id=provider_id, check_id=check_id, approve=approve,
+        note=forms.text(request, "note"),
+    ), "内容已通过复核，将对公众展示。" if approve else "内容未通过复核，机构成员将收到通知。")
 
 
 @bp.post("/providers/<provider_id:int>/ratings/<rating_id:int>/exclude")

@@ -9,6 +9,7 @@ Any variable already set in the environment wins over what `dev` would choose.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -104,7 +105,9 @@ def dev(args: argparse.Namespace) -> int:
             ("server", ["serve", "--host", args.host, "--port", str(args.port)]),
             ("worker", ["worker"]),
         ):
-            children.append(subprocess.Popen([sys.executable, "-m", "app", *argv]))
+            # Each child leads its own process group, so stopping it can take the processes
+            # it spawned too (Sanic's worker outlives a killed `serve` otherwise).
+            children.append(subprocess.Popen([sys.executable, "-m", "app", *argv], process_group=0))
             print(f"started {name} (pid {children[-1].pid})", file=sys.stderr)
         base = f"http://{args.host}:{args.port}"
         simulator = f"http://{args.host}:{args.simulator_port}"
@@ -187,4 +190,9 @@ def _stop(children: list[subprocess.Popen]) -> None:
         try:
             child.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            child.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    for child in children:  # anything a child left behind in its group (none, normally)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)

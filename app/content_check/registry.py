@@ -63,7 +63,7 @@ class SubjectRegistry(Generic[C]):
         return tuple(self._by_subject.get(subject_type, ()))
 
 
-SUBJECT_MODULES: tuple[str, ...] = ("app.appeal.checks", "app.engagement.checks")
+SUBJECT_MODULES: tuple[str, ...] = ("app.appeal.checks", "app.engagement.checks", "app.provider.checks")
 """Modules whose `@on_verdict` / `@on_review` callbacks register on import (add a domain's
 module here), so every process that records a verdict or a review knows every callback."""
 

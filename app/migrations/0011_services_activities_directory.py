@@ -5,7 +5,7 @@ from app.activity.models import SignupChannel
 from app.directory.models import DirectoryCategory, DirectoryKind, DirectoryStatus, UtilityType
 from app.engagement.models import CommentCheck, EngagementChannel, EngagementStatus
 from app.enterprise.reference import District
-from app.provider.models import ComplaintStatus, MemberRole, PricingMode, ProviderStatus, ServiceCategory
+from app.provider.models import ComplaintStatus, MemberRole, PricingMode, ProviderStatus, ServiceCategory, TextCheck
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -350,6 +350,16 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Provider',
+            name='pending_profile',
+            field=fields.JSONField(default=dict, description='name/description of a profile edit held by the content check (not public yet)', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Provider',
+            name='profile_check_id',
+            field=fields.BigIntField(null=True, description='content_check of profile text not cleared yet (held, or refused before admission)'),
+        ),
+        ops.AddField(
+            model_name='Provider',
             name='ranked',
             field=fields.BooleanField(default=False, description='enough ratings to be ranked by score (PROVIDER_MIN_RATINGS)'),
         ),
@@ -399,8 +409,18 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='ProviderProduct',
+            name='check_id',
+            field=fields.BigIntField(null=True, description='the content_check row of the current text'),
+        ),
+        ops.AddField(
+            model_name='ProviderProduct',
             name='pricing',
             field=fields.CharEnumField(default=PricingMode.fixed, description='fixed: fixed\nfree: free\nnegotiable: negotiable', enum_type=PricingMode, max_length=12),
+        ),
+        ops.AddField(
+            model_name='ProviderProduct',
+            name='text_check',
+            field=fields.CharEnumField(default=TextCheck.passed, description='public only when passed or approved', enum_type=TextCheck, max_length=12),
         ),
         ops.AddField(
             model_name='ProviderProduct',

@@ -10,6 +10,11 @@ against the published criteria, and its people join the provider desk.
 * **One application per credit code.** A second application with the same code is refused
   (`provider_exists`); a refused applicant corrects the application and resubmits it
   (`resubmit`: refused/needs_info → applied), so the reviewer sees the whole history.
+* **The public text is content-checked** (`app.provider.checks`) when a member applies or
+  edits the profile from the mini-program (`miniprogram` given; None = demo data and
+  service tests, unchecked). Risky text is refused. Doubtful text of an application is
+  written (nothing is public yet) but admission waits for the content review; a doubtful
+  edit of an admitted provider waits in `pending_profile` while the old text stays public.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from app.enterprise import credit_code as credit_codes
 from app.enterprise.reference import District
 from app.identity.models import WeChatUser
 from app.outbox.service import put as outbox_put
+from app.provider import checks
 from app.provider.access import require_member
 from app.provider.errors import ProviderConflict, ProviderError, ProviderNotFound
 from app.provider.models import (
@@ -180,22 +186,36 @@ def _exists_error(existing: Provider, *, user: WeChatUser | None) -> ProviderErr
                             code="provider_exists")
 
 
-async def apply(*, user: WeChatUser, draft: ProviderDraft) -> Provider:
+async def _screen_profile(miniprogram: Any, user: WeChatUser, values: dict[str, Any]) -> Any:
+    if miniprogram is None:
+        return None
+    return await checks.screen(miniprogram=miniprogram, user=user, subject_type=checks.PROFILE_SUBJECT,
+                               texts=[values[key] for key in checks.PROFILE_TEXT_FIELDS])
+
+
+async def apply(*, user: WeChatUser, draft: ProviderDraft, miniprogram: Any = None) -> Provider:
     """An organisation applies from the mini-program; the applicant becomes its owner."""
     values = _columns(draft, today=now().date())
     existing = await _code_taken(values["credit_code"])
     if existing is not None:
         raise _exists_error(existing, user=user)
+    check = await _screen_profile(miniprogram, user, values)
+    held = check is not None and checks.is_held(check)
     try:
         async with in_transaction() as connection:
             provider = await Provider.create(
                 **values, status=ProviderStatus.applied, applicant=user, submitted_at=now(),
-                invite_code=new_invite_code(), using_db=connection,
+                invite_code=new_invite_code(), profile_check_id=check.id if held else None, using_db=connection,
             )
+            if check is not None:
+                await checks.attach(check, subject_id=provider.id, connection=connection)
             await ProviderMember.create(provider=provider, user=user, role=MemberRole.owner, using_db=connection)
             await record_event(provider=provider, action="apply", connection=connection, user=user,
                                to_status=ProviderStatus.applied, role=Role.applicant)
-    except IntegrityError:
+    except BaseException as exc:
+        await checks.discard(check)
+        if not isinstance(exc, IntegrityError):
+            raise
         existing = await _code_taken(values["credit_code"])
         if existing is None:
             raise
@@ -242,6 +262,9 @@ async def review(*, staff: Staff, provider_id: int, action: str, reason: str = "
     if action not in REVIEW_ACTIONS:
         raise ProviderError("请选择审核结论", code="unknown_action", field="action")
     provider = await _provider(provider_id)
+    if action == "admit" and provider.profile_check_id is not None:
+        raise ProviderError("该机构的资料文字需人工复核（微信内容安全检测），请先在“待复核内容”中通过后再准予入驻",
+                            code="content_held")
 
     async def within(event: Any, connection: Any) -> None:
         await audit.record(staff=staff, action=f"provider.{action}", target_type="provider", target_id=provider.id,
@@ -255,32 +278,55 @@ async def review(*, staff: Staff, provider_id: int, action: str, reason: str = "
     return provider
 
 
-async def update_profile(*, user: WeChatUser, provider_id: int, draft: ProviderDraft) -> Provider:
-    """The owner edits the profile (the credit code is fixed: it is the application's identity)."""
+async def update_profile(*, user: WeChatUser, provider_id: int, draft: ProviderDraft,
+                         miniprogram: Any = None) -> Provider:
+    """The owner edits the profile (the credit code is fixed: it is the application's identity).
+    New name/description text is content-checked (see the module docstring)."""
     member = await require_member(user=user, provider_id=provider_id, owner=True)
     provider = member.provider
     values = _columns(draft, today=now().date(), with_code=False)
-    changed = sorted(key for key, value in values.items() if getattr(provider, key) != value)
+    pending = dict(provider.pending_profile or {})
+    current = {key: pending.get(key, getattr(provider, key)) for key in values}
+    changed = sorted(key for key, value in values.items() if current[key] != value)
     if not changed:
         return provider
-    async with in_transaction() as connection:
-        updated = await Provider.filter(id=provider.id, version=provider.version).using_db(connection).update(
-            **values, version=provider.version + 1, updated_at=now()
-        )
-        if updated != 1:
-            raise ProviderConflict()
-        await record_event(provider=provider, action="edit_profile", connection=connection, user=user,
-                           payload={"fields": changed}, role=Role.applicant)
+    text = {key: values.pop(key) for key in checks.PROFILE_TEXT_FIELDS}
+    check = None
+    if any(key in changed for key in checks.PROFILE_TEXT_FIELDS):
+        check = await _screen_profile(miniprogram, user, text)
+        if check is not None and checks.is_held(check):
+            if provider.admitted_at is not None:  # public text exists: it stays until the review
+                values.update(pending_profile=text, profile_check_id=check.id)
+            else:
+                values.update(text, pending_profile={}, profile_check_id=check.id)
+        else:
+            values.update(text, pending_profile={}, profile_check_id=None)
+    try:
+        async with in_transaction() as connection:
+            updated = await Provider.filter(id=provider.id, version=provider.version).using_db(connection).update(
+                **values, version=provider.version + 1, updated_at=now()
+            )
+            if updated != 1:
+                raise ProviderConflict()
+            if check is not None:
+                await checks.attach(check, subject_id=provider.id, connection=connection)
+            await record_event(provider=provider, action="edit_profile", connection=connection, user=user,
+                               payload={"fields": changed, "held": values.get("profile_check_id") is not None},
+                               role=Role.applicant)
+    except BaseException:
+        await checks.discard(check)
+        raise
     for key, value in values.items():
         setattr(provider, key, value)
     provider.version += 1
     return provider
 
 
-async def resubmit(*, user: WeChatUser, provider_id: int, draft: ProviderDraft | None = None, note: str = "") -> Provider:
+async def resubmit(*, user: WeChatUser, provider_id: int, draft: ProviderDraft | None = None, note: str = "",
+                   miniprogram: Any = None) -> Provider:
     """The owner sends a corrected application back for review (needs_info/refused → applied)."""
     if draft is not None:
-        await update_profile(user=user, provider_id=provider_id, draft=draft)
+        await update_profile(user=user, provider_id=provider_id, draft=draft, miniprogram=miniprogram)
     member = await require_member(user=user, provider_id=provider_id, owner=True)
     provider = member.provider
     await take_step(provider, "resubmit", role=Role.applicant, user=user, reason=note)

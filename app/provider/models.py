@@ -39,6 +39,19 @@ class ProviderStatus(LabelledEnum):
     suspended = "suspended", "已暂停"
 
 
+class TextCheck(LabelledEnum):
+    """Where provider-written public text stands with WeChat's content check (`app.provider.checks`)."""
+
+    passed = "passed", "已通过"
+    held = "held", "待人工审核"
+    approved = "approved", "人工审核通过"
+    refused = "refused", "审核未通过"
+
+
+PUBLIC_TEXT_STATES: tuple[TextCheck, ...] = (TextCheck.passed, TextCheck.approved)
+"""A product whose text is in one of these may be shown to the public."""
+
+
 class Provider(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
@@ -78,6 +91,12 @@ class Provider(Model):
     ranked = fields.BooleanField(default=False, description="enough ratings to be ranked by score (PROVIDER_MIN_RATINGS)")
     completion_counts = fields.JSONField(default=dict, description="completed and failed engagements behind completion_rate")
     reputation_at = fields.DatetimeField(null=True, description="when the reputation columns were last computed")
+    pending_profile = fields.JSONField(
+        default=dict, description="name/description of a profile edit held by the content check (not public yet)"
+    )
+    profile_check_id = fields.BigIntField(
+        null=True, description="content_check of profile text not cleared yet (held, or refused before admission)"
+    )
 
     class Meta:
         table = "provider"
@@ -105,6 +124,10 @@ class ProviderProduct(Model):
     category = fields.CharEnumField(ServiceCategory, max_length=24, null=True, description="null: the provider's category")
     updated_at = fields.DatetimeField(auto_now=True)
     withdrawn_at = fields.DatetimeField(null=True)
+    text_check = fields.CharEnumField(
+        TextCheck, max_length=12, default=TextCheck.passed, description="public only when passed or approved"
+    )
+    check_id = fields.BigIntField(null=True, description="the content_check row of the current text")
 
     class Meta:
         table = "provider_product"

@@ -44,6 +44,7 @@ NOTES: dict[str, str] = {
     "reinstate": "已恢复服务：{reason}",
     "complaint_upheld": "一项投诉经核实属实：{reason}",
     "product_withdraw": "产品「{product}」已被下架：{reason}",
+    "text_refused": "提交的文字未通过内容审核：{reason}",
 }
 """event action -> the note shown in the message ({reason}, {product} filled in)."""
 

@@ -4,20 +4,27 @@ Members of an admitted (or warned) provider publish, edit and withdraw products 
 provider desk; staff may withdraw one from the admin. A product is public only while it is
 active and its provider is public (`app.provider.queries`). Withdrawn products are kept
 (engagements refer to them), never deleted.
+
+A member's name, description and audience pass WeChat's content check first
+(`app.provider.checks`): risky text is refused, doubtful text is saved but the product is
+held (hidden from the public) until a reviewer passes it. `miniprogram=None` (demo data,
+service tests of other rules) writes without a check; the mini-program always passes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.identity.models import WeChatUser
+from app.provider import checks
 from app.provider.access import require_member
 from app.provider.errors import ProviderError, ProviderNotFound
-from app.provider.models import PricingMode, Provider, ProviderProduct, ProviderStatus, ServiceCategory
+from app.provider.models import PricingMode, Provider, ProviderProduct, ProviderStatus, ServiceCategory, TextCheck
 from app.provider.steps import now, record_event
 from app.provider.workflow import PUBLIC_STATUSES, Role
 from app.staff.models import Staff
@@ -92,17 +99,37 @@ def _must_be_public(provider: Provider) -> None:
         )
 
 
-async def create_product(*, user: WeChatUser, provider_id: int, draft: ProductDraft) -> ProviderProduct:
+async def _screen(miniprogram: Any, user: WeChatUser, values: dict) -> tuple[dict, Any]:
+    """Content-check the product's public text; the columns saying whether it is held."""
+    if miniprogram is None:
+        return {"text_check": TextCheck.passed, "check_id": None}, None
+    check = await checks.screen(miniprogram=miniprogram, user=user, subject_type=checks.PRODUCT_SUBJECT,
+                                texts=(values["name"], values["description"], values["audience"]))
+    state = TextCheck.held if checks.is_held(check) else TextCheck.passed
+    return {"text_check": state, "check_id": check.id}, check
+
+
+async def create_product(*, user: WeChatUser, provider_id: int, draft: ProductDraft,
+                         miniprogram: Any = None) -> ProviderProduct:
+    """Publish a product; `miniprogram` (the mini-program's client) content-checks its text."""
     member = await require_member(user=user, provider_id=provider_id)
     provider = member.provider
     _must_be_public(provider)
     values = _columns(draft, provider=provider)
     if await ProviderProduct.filter(provider_id=provider.id, is_active=True).count() >= MAX_ACTIVE_PRODUCTS:
         raise ProviderError(f"在售的服务产品最多 {MAX_ACTIVE_PRODUCTS} 个，请先下架不再提供的产品", code="too_many_products")
-    async with in_transaction() as connection:
-        product = await ProviderProduct.create(provider=provider, **values, using_db=connection)
-        await record_event(provider=provider, action="product_publish", connection=connection, user=user,
-                           role=Role.applicant, payload={"product_id": product.id, "name": product.name})
+    screened, check = await _screen(miniprogram, user, values)
+    try:
+        async with in_transaction() as connection:
+            product = await ProviderProduct.create(provider=provider, **values, **screened, using_db=connection)
+            if check is not None:
+                await checks.attach(check, subject_id=product.id, connection=connection)
+            await record_event(provider=provider, action="product_publish", connection=connection, user=user,
+                               role=Role.applicant, payload={"product_id": product.id, "name": product.name,
+                                                             "held": screened["text_check"] is TextCheck.held})
+    except BaseException:
+        await checks.discard(check)
+        raise
     return product
 
 
@@ -113,18 +140,30 @@ async def _own_product(provider_id: int, product_id: int) -> ProviderProduct:
     return product
 
 
-async def update_product(*, user: WeChatUser, provider_id: int, product_id: int, draft: ProductDraft) -> ProviderProduct:
+async def update_product(*, user: WeChatUser, provider_id: int, product_id: int, draft: ProductDraft,
+                         miniprogram: Any = None) -> ProviderProduct:
+    """Edit a product; doubtful new text holds the whole product until a reviewer passes it."""
     member = await require_member(user=user, provider_id=provider_id)
     _must_be_public(member.provider)
     product = await _own_product(provider_id, product_id)
     if not product.is_active:
         raise ProviderError("该产品已下架，不能修改", code="wrong_state")
     values = _columns(draft, provider=member.provider)
-    async with in_transaction() as connection:
-        await ProviderProduct.filter(id=product.id).using_db(connection).update(**values, updated_at=now())
-        await record_event(provider=member.provider, action="product_edit", connection=connection, user=user,
-                           role=Role.applicant, payload={"product_id": product.id, "name": values["name"]})
-    product.update_from_dict(values)
+    screened, check = await _screen(miniprogram, user, values)
+    if check is None:
+        screened = {}  # unchecked (not from the mini-program): the text's state stays as it was
+    try:
+        async with in_transaction() as connection:
+            await ProviderProduct.filter(id=product.id).using_db(connection).update(**values, **screened, updated_at=now())
+            if check is not None:
+                await checks.attach(check, subject_id=product.id, connection=connection)
+            await record_event(provider=member.provider, action="product_edit", connection=connection, user=user,
+                               role=Role.applicant, payload={"product_id": product.id, "name": values["name"],
+                                                             "held": screened.get("text_check") is TextCheck.held})
+    except BaseException:
+        await checks.discard(check)
+        raise
+    product.update_from_dict({**values, **screened})
     return product
 
 

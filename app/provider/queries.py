@@ -2,7 +2,8 @@
 provider desk, and the admin's queue and profile.
 
 Public means status `admitted` or `warned` (`app.provider.workflow.PUBLIC_STATUSES`) and,
-for a product, `is_active`. A suspended, refused or pending provider does not exist for
+for a product, `is_active` and text cleared by the content check (`PUBLIC_TEXT_STATES`:
+a product held for review is hidden). A suspended, refused or pending provider does not exist for
 the public: `public_provider` raises `ProviderNotFound`, which is also how the engagement
 service refuses to engage it.
 """
@@ -28,6 +29,7 @@ from app.provider.models import (
     ProviderStatus,
     ServiceCategory,
 )
+from app.provider.models import PUBLIC_TEXT_STATES
 from app.provider.reputation import DIMENSIONS, rating_flags
 from app.provider.workflow import PUBLIC_STATUSES, TRANSITIONS
 
@@ -61,7 +63,7 @@ async def public_provider(*, provider_id: int) -> Provider:
 async def public_product(*, product_id: int) -> ProviderProduct:
     """An active product of a public provider (`provider` loaded), or ProviderNotFound."""
     product = await ProviderProduct.get_or_none(
-        id=product_id, is_active=True, provider__status__in=list(PUBLIC_STATUSES)
+        id=product_id, is_active=True, text_check__in=list(PUBLIC_TEXT_STATES), provider__status__in=list(PUBLIC_STATUSES)
     ).select_related("provider")
     if product is None:
         raise ProviderNotFound("该服务产品不存在或已下架", code="product_not_found")
@@ -147,7 +149,7 @@ async def _keyword_matches(query: Any, keyword: str, sort: str) -> list[int] | N
     rows = await query.values("id", "name", "description", "ranked", "score", "rating_count", "admitted_at")
     products: dict[int, list[str]] = {}
     for provider_id, name in await ProviderProduct.filter(
-        provider_id__in=[row["id"] for row in rows], is_active=True
+        provider_id__in=[row["id"] for row in rows], is_active=True, text_check__in=list(PUBLIC_TEXT_STATES)
     ).values_list("provider_id", "name"):
         products.setdefault(provider_id, []).append(name)
     ranked = []
@@ -184,7 +186,9 @@ async def public_list(*, category: str | None = None, keyword: str = "", sort: s
 
 
 async def public_products(*, provider_id: int) -> list[ProviderProduct]:
-    return list(await ProviderProduct.filter(provider_id=provider_id, is_active=True).order_by("-government_purchased", "id"))
+    return list(await ProviderProduct.filter(
+        provider_id=provider_id, is_active=True, text_check__in=list(PUBLIC_TEXT_STATES)
+    ).order_by("-government_purchased", "id"))
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,7 @@ async def ratings_for_staff(*, provider_id: int, limit: int = 200) -> list[Ratin
 EVENT_LABELS: dict[str, str] = {
     "apply": "提交入驻申请", "register": "工作人员登记入驻", "edit_profile": "修改机构资料", "member_join": "成员加入",
     "invite_code": "重新生成邀请码", "product_publish": "发布服务产品", "product_edit": "修改服务产品",
-    "product_withdraw": "下架服务产品", "complaint": "收到投诉", "complaint_upheld": "投诉经核实属实",
+    "product_withdraw": "下架服务产品", "text_approved": "内容人工审核通过", "text_refused": "内容审核未通过", "complaint": "收到投诉", "complaint_upheld": "投诉经核实属实",
     "complaint_dismissed": "投诉不成立", "exclude_rating": "评价不计入评分",
     **{action: t.label for action, t in TRANSITIONS.items()},
 }
@@ -280,3 +284,13 @@ async def complaints_of(*, provider_id: int) -> list[ProviderComplaint]:
 
 async def open_complaint_count() -> int:
     return await ProviderComplaint.filter(status=ComplaintStatus.open).count()
+
+
+async def staff_provider(*, provider_id: int) -> Provider | None:
+    """Any provider, whatever its status, for the service manager's profile page."""
+    return await Provider.get_or_none(id=provider_id).select_related("applicant", "registered_by")
+
+
+async def provider_choices() -> list[tuple[int, str]]:
+    """(id, name) of every provider, by name: the admin's filter menus."""
+    return await Provider.all().order_by("name").values_list("id", "name")

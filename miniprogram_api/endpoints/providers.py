@@ -62,8 +62,10 @@ TAGS = ["专业服务"]
 DESK_TAGS = ["服务机构工作台"]
 MAX_OFFSET = 5_000
 _PROFILE_ERRORS = ["invalid_name", "invalid_provider_category", "invalid_description", "invalid_district",
-                   "invalid_address", "invalid_contact", "invalid_phone", "invalid_credentials", "credential_expired"]
-_PRODUCT_ERRORS = ["invalid_product", "invalid_price", "invalid_provider_category", "wrong_state", "forbidden"]
+                   "invalid_address", "invalid_contact", "invalid_phone", "invalid_credentials", "credential_expired",
+                   "content_risky"]
+_PRODUCT_ERRORS = ["invalid_product", "invalid_price", "invalid_provider_category", "wrong_state", "forbidden",
+                   "content_risky"]
 
 
 def _offset(cursor: str | None) -> int:
@@ -154,7 +156,8 @@ async def provider_criteria(request: Request, query: CriteriaQuery) -> HTTPRespo
 @validate_body(ApplicationBody)
 async def apply(request: Request, body: ApplicationBody) -> HTTPResponse:
     user = current_user(request)
-    provider = await admission.apply(user=user, draft=body.draft(body.credit_code))
+    provider = await admission.apply(user=user, draft=body.draft(body.credit_code),
+                                     miniprogram=request.app.ctx.resources.miniprogram)
     return await _desk(request, provider.id, status=201)
 
 
@@ -198,6 +201,7 @@ async def _desk(request: Request, provider_id: int, *, status: int = 200) -> HTT
         my_role=MemberRole(member.role).label, reputation=ReputationOut.build(provider),
         can_publish=current in PUBLIC_STATUSES,
         can_resubmit=is_owner and current in (ProviderStatus.needs_info, ProviderStatus.refused),
+        profile_held=provider.profile_check_id is not None, pending_profile=dict(provider.pending_profile or {}),
         timeline=[EventOut.build(e) for e in await queries.events_of(provider_id=provider.id, limit=50)],
     ), status=status)
 
@@ -208,7 +212,8 @@ async def _desk(request: Request, provider_id: int, *, status: int = 200) -> HTT
 @authenticated
 @validate_body(ProviderProfileBody)
 async def edit_profile(request: Request, provider_id: int, body: ProviderProfileBody) -> HTTPResponse:
-    await admission.update_profile(user=current_user(request), provider_id=provider_id, draft=body.draft())
+    await admission.update_profile(user=current_user(request), provider_id=provider_id, draft=body.draft(),
+                                   miniprogram=request.app.ctx.resources.miniprogram)
     return await _desk(request, provider_id)
 
 
@@ -247,7 +252,8 @@ async def desk_products(request: Request, provider_id: int) -> HTTPResponse:
 @idempotent
 @validate_body(ProductBody)
 async def create_product(request: Request, provider_id: int, body: ProductBody) -> HTTPResponse:
-    product = await products.create_product(user=current_user(request), provider_id=provider_id, draft=body.draft())
+    product = await products.create_product(user=current_user(request), provider_id=provider_id, draft=body.draft(),
+                                            miniprogram=request.app.ctx.resources.miniprogram)
     return ok(ProductOut.build(product), status=201)
 
 
@@ -257,7 +263,7 @@ async def create_product(request: Request, provider_id: int, body: ProductBody) 
 @validate_body(ProductBody)
 async def update_product(request: Request, provider_id: int, product_id: int, body: ProductBody) -> HTTPResponse:
     product = await products.update_product(user=current_user(request), provider_id=provider_id, product_id=product_id,
-                                            draft=body.draft())
+                                            draft=body.draft(), miniprogram=request.app.ctx.resources.miniprogram)
     return ok(ProductOut.build(product))
 
 

@@ -183,3 +183,35 @@ async def test_a_policy_editor_sees_the_audience_count_while_targeting_and_saves
     policy = await Policy.get(title="浦东小微企业研发补贴")
     assert policy.status is PolicyStatus.draft and policy.targeting["districts"] == ["310115"]
     assert not [m for m in page.console_messages if "Content Security Policy" in m]
+
+
+async def test_the_door_a_scanner_types_a_ticket_and_enter_checks_in_once(page, accounts):
+    """A USB/Bluetooth barcode scanner is a keyboard: it types the ticket's code into the
+    focused field and presses Enter. The field must have the focus when the page opens and
+    again after each scan, so the next person can be scanned without touching the screen."""
+    from app.activity.models import ActivitySignup, SignupStatus
+    from tests.activity.factories import make_activity, make_person, sign_up
+
+    activity = await make_activity(staff=accounts["fuwu"], capacity=5)
+    ticket = (await sign_up(activity, await make_person(), name="周敏")).signup.ticket_code
+
+    await sign_in(page, "fuwu")
+    await page.goto(f"/admin/activities/{activity.id}/checkin")
+    await expect(page.locator("#checkin-code")).to_be_focused()
+
+    async with page.expect_navigation():
+        await page.keyboard.type(ticket)
+        await page.keyboard.press("Enter")
+    await expect(page.locator("#checkin-result")).to_have_attribute("data-outcome", "checked_in")
+    await expect(page.locator("#checkin-result")).to_contain_text("周敏")
+    await expect(page.locator("#checked-in-count")).to_have_text("1")
+    await expect(page.locator("#checkin-code")).to_be_focused()
+
+    async with page.expect_navigation():
+        await page.keyboard.type(ticket)
+        await page.keyboard.press("Enter")
+    await expect(page.locator("#checkin-result")).to_have_attribute("data-outcome", "already")
+    await expect(page.locator("#checkin-result")).to_contain_text("已签到")
+    await expect(page.locator("#checked-in-count")).to_have_text("1")
+    assert await ActivitySignup.filter(activity_id=activity.id, status=SignupStatus.checked_in).count() == 1
+    assert [m for m in page.console_messages if "Content Security Policy" in m] == []
