@@ -123,6 +123,7 @@ class Settings(BaseSettings):
 
     # Providers, engagements and ratings (app/provider/, app/engagement/).
     template_provider_status: str = ""
+    template_provider_status_progress: str = ""
     provider_bayes_m: float = Field(
         default=10.0, gt=0, le=1000, description="Bayesian prior weight m, in (recency-weighted) ratings"
     )

@@ -42,6 +42,7 @@ from templates_msg import (  # noqa: E402,F401  isort: skip
     provider_engagement,
     provider_engagement_progress,
     provider_status,
+    provider_status_progress,
     reply_ready,
     survey_invitation,
     survey_reminder,

@@ -4,8 +4,10 @@
   one `provider.notify_member` row per active member (stable dedupe keys, so a re-run adds
   nothing twice).
 * `provider.notify_member`: the mini-program subscribe message `provider_status` to the
-  member's mini-program account that holds a grant for it; without a grant,
-  `skipped:no_grant` — the member reads the same reason on the desk's timeline.
+  member's mini-program account that holds a grant for it; when no grant can be used (or
+  WeChat refused it for good), the official-account template message
+  `provider_status_progress` to the member's follower, as appeals and engagements do;
+  with neither, `skipped:no_grant` — the member reads the same reason on the desk's timeline.
 
 Every message goes through `app.notification.service.send_rendered` with context
 `provider:<id>`, so it is in the message log next to the provider.
@@ -19,9 +21,9 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 import templates_msg
-from app.identity.models import MiniProgramUser
+from app.identity.models import Follower, MiniProgramUser
 from app.notification.models import GrantChannel
-from app.notification.outcomes import raise_if_transient
+from app.notification.outcomes import outcome_result, raise_if_transient
 from app.notification.service import available_grants, send_rendered
 from app.outbox.delivery import outbox_handler
 from app.outbox.models import OutboxMessage
@@ -77,19 +79,30 @@ async def notify_member(message: OutboxMessage, resources: Any) -> str:
     event = await ProviderEvent.get_or_none(id=payload.get("event_id"))
     if provider is None or event is None:
         return "skipped:gone"
+    values = values_for(provider, note=note_for(event), updated_at=event.created_at,
+                        status=ProviderStatus(event.to_status or provider.status))
+    user_id = payload.get("user_id")
+    if user_id is None:
+        return "skipped:no_user"
+    try:
+        sent = await _send_subscribe(provider, user_id, values, resources)
+        if sent is None:
+            sent = await _send_official_account(provider, user_id, values, message, resources)
+    except TemplateError as exc:
+        return f"failed:template:{exc}"
+    return sent or "skipped:no_grant"
+
+
+async def _send_subscribe(provider: Provider, user_id: Any, values: dict[str, Any], resources: Any) -> str | None:
+    """The `provider_status` subscribe message on a usable grant; None when none could be
+    used (or WeChat refused it for good), so the official account is tried next."""
     settings = resources.settings
     definition = templates_msg.get("provider_status")
     if not definition.is_configured(settings) or not settings.miniprogram_appid:
-        return "skipped:not_configured:provider_status"
+        return None
     template_id = definition.template_id(settings)
-    status = ProviderStatus(event.to_status or provider.status)
-    try:
-        rendered = definition.render(values_for(provider, note=note_for(event), updated_at=event.created_at,
-                                                status=status), settings=settings)
-    except TemplateError as exc:
-        return f"failed:template:{exc}"
-    accounts = await MiniProgramUser.filter(user_id=payload.get("user_id")).order_by("-id")
-    for account in accounts:
+    rendered = definition.render(values, settings=settings)
+    for account in await MiniProgramUser.filter(user_id=user_id).order_by("-id"):
         balance = await available_grants(channel=GrantChannel.miniprogram, openid=account.openid, template_id=template_id)
         if not balance.can_send:
             continue
@@ -98,7 +111,25 @@ async def notify_member(message: OutboxMessage, resources: Any) -> str:
         if outcome.ok:
             return "sent:subscribe:provider_status"
         if outcome.refused_locally:
-            continue
+            continue  # the grant was used up meanwhile
         raise_if_transient(outcome)
-        return f"failed:{outcome.errcode}:subscribe:provider_status"
-    return "skipped:no_grant"
+        logger.info("provider notice refused on the mini-program, trying the official account",
+                    extra={"provider_id": provider.id, "errcode": outcome.errcode})
+    return None
+
+
+async def _send_official_account(provider: Provider, user_id: Any, values: dict[str, Any], message: OutboxMessage,
+                                 resources: Any) -> str | None:
+    """The `provider_status_progress` template message to the member's follower (no grant
+    needed); None when the member does not follow the official account."""
+    follower = await Follower.filter(user_id=user_id, subscribed=True).order_by("-id").first()
+    if follower is None:
+        return None
+    definition = templates_msg.get("provider_status_progress")
+    if not definition.is_configured(resources.settings):
+        return "skipped:not_configured:provider_status_progress"
+    rendered = definition.render(values, settings=resources.settings)
+    outcome = await send_rendered(wechat=resources.official_account, openid=follower.openid, message=rendered,
+                                  follower=follower, context=f"provider:{provider.id}",
+                                  client_msg_id=f"outbox-{message.id}")
+    return outcome_result(outcome, "template:provider_status_progress")

@@ -26,6 +26,7 @@ NOTIFICATIONS = {
     "provider_engagement_progress",
     "activity_notice",
     "provider_status",
+    "provider_status_progress",
 }
 
 
