@@ -30,6 +30,10 @@ from admin.views import (  # noqa: F401
     policies,
     providers,
     staff,
+    survey_results,
+    survey_sampling,
+    survey_tracking,
+    surveys,
     tags,
 )
 

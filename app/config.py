@@ -182,6 +182,16 @@ class Settings(BaseSettings):
     )
     # -- end activities
 
+    # Business-environment evaluation (app/survey/).
+    survey_annual_min_sample: int = Field(
+        default=1000, ge=1, description="the annual evaluation's sample may not be smaller than this"
+    )
+    survey_min_cell: int = Field(
+        default=5, ge=1, le=100,
+        description="results of a group (district, size, ownership) with fewer responses are not shown on their own",
+    )
+    # -- end surveys
+
     # Public service directory (app/directory/).
     directory_related_results: int = Field(
         default=3, ge=0, le=10,

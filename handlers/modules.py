@@ -16,6 +16,7 @@ from handlers import (  # noqa: F401
     policy_chat,
     provider_chat,
     scenes,
+    survey_chat,
     text,
     unsubscribe,
 )

@@ -7,7 +7,7 @@ Every URL of the official account is declared here, in one table.
 from sanic import Blueprint, Sanic
 
 from handlers import callback, delivery, miniprogram_push
-from handlers.h5 import activities, appeals, directory, engagements, oauth, pages, policies, providers
+from handlers.h5 import activities, appeals, directory, engagements, oauth, pages, policies, providers, surveys
 
 bp = Blueprint("wechat")
 
@@ -34,6 +34,7 @@ providers.register(bp)
 engagements.register(bp)
 directory.register(bp)
 activities.register(bp)
+surveys.register(bp)
 
 
 @bp.listener("before_server_start")

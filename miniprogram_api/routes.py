@@ -9,6 +9,7 @@ from miniprogram_api.blueprint import bp, finalize
 from miniprogram_api.endpoints import auth, docs, enterprises, me, notifications, policies  # noqa: F401  (registers routes)
 from miniprogram_api.endpoints import appeals  # noqa: F401  (registers routes)
 from miniprogram_api.endpoints import activities, directory, engagements, providers  # noqa: F401
+from miniprogram_api.endpoints import surveys  # noqa: F401
 
 finalize(bp)
 

@@ -15,6 +15,7 @@ from arq.connections import RedisSettings
 from app.appeal import jobs as appeal_jobs
 from app.provider import jobs as provider_jobs
 from app.activity import jobs as activity_jobs
+from app.survey import jobs as survey_jobs
 from app.config import Settings
 from app.identity import jobs as identity_jobs
 from app.messagelog.service import purge_older_than
@@ -65,7 +66,8 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     return {
         "functions": [
             purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS,
-            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *provider_jobs.FUNCTIONS, *activity_jobs.FUNCTIONS, *JOB_FUNCTIONS
+            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *provider_jobs.FUNCTIONS, *activity_jobs.FUNCTIONS, *survey_jobs.FUNCTIONS,
+            *JOB_FUNCTIONS
         ],
         "cron_jobs": [
             cron(purge_message_log, hour={3}, minute={17}, unique=True, run_at_startup=False),
@@ -75,6 +77,7 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
             *appeal_jobs.CRON_JOBS,
             *provider_jobs.CRON_JOBS,
             *activity_jobs.CRON_JOBS,
+            *survey_jobs.CRON_JOBS,
         ],
         "redis_settings": RedisSettings.from_dsn(redis_url),
         "on_startup": on_startup,

@@ -128,6 +128,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.engagement.notices",
     "app.engagement.checks",
     "app.activity.notices",
+    "app.survey.notices",
 )
 """Modules whose `@outbox_handler`s register on import (add a domain's module here)."""
 

@@ -62,6 +62,7 @@ ACTIONS: dict[str, str] = {
     "directory.manage": "维护公共服务目录",
     "activity.manage": "管理服务中心活动排片",
     "survey.view": "查看营商环境评估结果",
+    "survey.manage": "设计问卷、抽样、发出邀请和管理营商环境评估",
     "report.view": "查看统计报表",
 }
 
@@ -79,7 +80,8 @@ PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.policy_editor: frozenset({"organisation.view", "policy.edit", "notification.view"}),
     StaffRole.service_manager: frozenset(
         {"organisation.view", "follower.view", "follower.tag", "autoreply.view", "autoreply.manage",
-         "menu.view", "menu.manage", "provider.manage", "directory.manage", "activity.manage", "report.view", "notification.view"}
+         "menu.view", "menu.manage", "provider.manage", "directory.manage", "activity.manage", "report.view", "notification.view",
+         "survey.view", "survey.manage"}
     ),
     # The third-party evaluator reads, and never changes anything.
     StaffRole.evaluator: frozenset(_READ_ONLY),

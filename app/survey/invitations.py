@@ -1,0 +1,3 @@
+"""(issue 7, in progress)"""
+
+from __future__ import annotations
