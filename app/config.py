@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     template_provider_engagement: str = ""
     template_survey_invitation: str = ""
     template_survey_reminder: str = ""
+    template_survey_notice: str = ""
     template_activity_reminder: str = ""
     template_reply_ready: str = ""
     template_appeal_progress: str = ""

@@ -147,4 +147,7 @@ async def seed_demo(
     summary["engagements"] = await seed_demo_engagements(seed=seed)  # needs the providers' products
     summary["directory"] = await seed_demo_directory(seed=seed)
     summary["activities"] = await seed_demo_activities(seed=seed)
+    from app.survey.demo import seed_demo_surveys
+
+    summary["surveys"] = await seed_demo_surveys(seed=seed)
     return summary

@@ -155,6 +155,16 @@ ERRORS: dict[str, ErrorInfo] = {
     "activity_closed": ErrorInfo(409, "活动已取消或已结束，报名不能再变更"),
     "already_started": ErrorInfo(409, "活动已开始"),
     "signup_conflict": ErrorInfo(409, "该报名刚刚已变更，请刷新后重试"),
+    # surveys (app.survey.answering; SurveyError)
+    "survey_refused": ErrorInfo(400, "暂时无法办理该问卷事项"),
+    "survey_not_found": ErrorInfo(404, "未找到该问卷"),
+    "questionnaire_missing": ErrorInfo(409, "该问卷还没有发布题目"),
+    "not_invited": ErrorInfo(403, "您的企业不在本次调查的邀请名单中"),
+    "survey_not_open": ErrorInfo(409, "该问卷当前不在填写时间内"),
+    "opted_out": ErrorInfo(409, "您已选择不参加本次调查"),
+    "ineligible": ErrorInfo(403, "您的企业不在本次调查范围内，无需填写"),
+    "answer_invalid": ErrorInfo(422, "答案不符合题目要求"),
+    "already_submitted": ErrorInfo(409, "问卷已提交，不能再修改"),
 }
 
 # Sanic's own exceptions (routing, body size, parsing) by status.

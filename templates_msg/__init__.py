@@ -45,6 +45,7 @@ from templates_msg import (  # noqa: E402,F401  isort: skip
     provider_status_progress,
     reply_ready,
     survey_invitation,
+    survey_notice,
     survey_reminder,
 )
 from templates_msg.preview import Preview, PreviewField, preview  # noqa: E402

@@ -465,7 +465,31 @@ def _write_stories(rng: random.Random, people: list[_Person], *, now: datetime, 
         story.fate = "quick_reply"  # answered within the last days: waiting for the enterprise's verdict
     for position, fate in enumerate(OPEN_FATES if recent else ()):
         recent[position * len(recent) // len(OPEN_FATES)].fate = fate
+    _ensure_a_merge(stories, recent)
     return stories
+
+
+def _ensure_a_merge(stories: list[_Story], recent: list[_Story]) -> None:
+    """However the dice fell, one later report of an appeal still being handled is merged into
+    it: a "merged" story needs an open sibling on its topic, which chance (and the hour the demo
+    is seeded at, which shifts submission times) may not give."""
+    if any(story.fate == "merged" and _has_open_sibling(story, stories) for story in stories):
+        return
+    originals = [s for s in recent if s.fate in ("stalled_respond", "stalled_resolve") and not s.topic.startswith("single:")]
+    for original in originals:
+        later = [s for s in stories if s.submitted > original.submitted and s.fate not in OPEN_FATES
+                 and s.fate != "quick_reply"]
+        if later:
+            duplicate = later[0]
+            duplicate.topic, duplicate.category, duplicate.title = original.topic, original.category, original.title
+            duplicate.description, duplicate.lead, duplicate.replies = original.description, original.lead, original.replies
+            duplicate.fate = "merged"
+            return
+
+
+def _has_open_sibling(story: _Story, stories: list[_Story]) -> bool:
+    return any(other.topic == story.topic and other.submitted < story.submitted and other.fate in OPEN_FATES
+               for other in stories)
 
 
 def _hours(rng: random.Random, low: float, high: float) -> float:

@@ -120,7 +120,8 @@ def seed_demo_command(args: argparse.Namespace) -> int:
         f"{summary['enterprises']:,} enterprises, {summary.get('policies', 0)} policies, "
         f"{summary.get('followers', 0)} bound demo followers, {summary.get('appeals', 0)} appeals, "
         f"{summary.get('providers', 0)} providers, {summary.get('engagements', 0)} engagements, "
-        f"{summary.get('directory', 0)} directory entries, {summary.get('activities', 0)} activities added"
+        f"{summary.get('directory', 0)} directory entries, {summary.get('activities', 0)} activities, "
+        f"{summary.get('surveys', 0)} surveys added"
     )
     if summary["staff"]:
         print("demo staff accounts (development only):")

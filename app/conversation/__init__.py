@@ -30,8 +30,10 @@ from app.conversation.flows import (
     Invalid,
     Media,
     Step,
+    Then,
     flow,
     get_flow,
+    load_flow,
     registered_flows,
     unregister_flow,
 )
@@ -51,8 +53,10 @@ __all__ = [
     "Media",
     "Outcome",
     "Step",
+    "Then",
     "flow",
     "get_flow",
+    "load_flow",
     "registered_flows",
     "unregister_flow",
 ]

@@ -8,6 +8,11 @@ the flow's `resume_window` carries on with the answers given so far.
 A message that is not text (`Media`: a photo, a voice note ...) is an answer only at a
 step that takes its kind (`Step.media`); at any other step of an active flow the
 question is asked again.
+
+Per conversation the engine prepares the flow (`Flow.prepare(data)`: steps built from
+data, e.g. a questionnaire version), lets it act on each accepted answer
+(`Flow.answered`: a draft saved at once), and follows a hand-over (`Then`) from
+`complete` into the next flow.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from app.conversation.flows import (
     Invalid,
     Media,
     Step,
-    get_flow,
+    Then,
+    load_flow,
     normalise_text,
 )
 from app.conversation.store import ACTIVE, PAUSED, Busy, ConversationState, ConversationStore
@@ -103,21 +109,31 @@ class ConversationEngine:
         `prefill` answers steps in advance (e.g. a credit code from an invitation QR
         code): the flow opens at the first step without an answer.
         """
-        definition = _require(flow)
+        try:
+            async with self.store.locked(subject):
+                return await self._begin(subject=subject, flow=flow, data=data, prefill=prefill)
+        except Busy:
+            return Outcome(_busy_text(), BUSY, flow)
+
+    async def _begin(
+        self, *, subject: str, flow: str, data: Mapping[str, Any] | None, prefill: Mapping[str, Any] | None
+    ) -> Outcome:
+        """Start `flow` (the subject's lock held): the intro and the first question."""
+        state_data = dict(data or {})
+        try:
+            definition = await _require(flow, state_data)
+        except Abort as abort:
+            return Outcome(abort.message, ABORTED, flow)
         now = self.clock()
         answers = dict(prefill or {})
         state = ConversationState(
-            subject=subject, flow=flow, step="", answers=answers, data=dict(data or {}), started_at=now, updated_at=now
+            subject=subject, flow=flow, step="", answers=answers, data=state_data, started_at=now, updated_at=now
         )
         first = _next_step(definition, state, after=None)
         if first is None:
             raise ValueError(f"flow {flow!r}: every step is already answered")
         state.step = first.key
-        try:
-            async with self.store.locked(subject):
-                await self._save(definition, state)
-        except Busy:
-            return Outcome(_busy_text(), BUSY, flow)
+        await self._save(definition, state)
         intro = f"{definition.intro}\n\n" if definition.intro else ""
         return Outcome(intro + self._ask(definition, state, first), STARTED, flow)
 
@@ -153,7 +169,11 @@ class ConversationEngine:
     async def _handle_locked(
         self, state: ConversationState, text: str, deps: Any, media: Media | None = None
     ) -> Outcome | None:
-        definition = get_flow(state.flow)
+        try:
+            definition = await load_flow(state.flow, state.data)
+        except Abort as abort:
+            await self.store.delete(state.subject)
+            return Outcome(abort.message, ABORTED, state.flow)
         if definition is None or state.step not in {s.key for s in definition.steps}:
             # The flow was removed or changed shape since: drop the stranded state.
             logger.warning("dropping conversation of unknown flow/step %s/%s", state.flow, state.step)
@@ -179,7 +199,7 @@ class ConversationEngine:
 
         if word in CANCEL_WORDS:
             await self.store.delete(state.subject)
-            return Outcome(f"已退出「{definition.title}」，需要时可以随时重新开始。", CANCELLED, state.flow)
+            return Outcome(_farewell(definition), CANCELLED, state.flow)
         step = definition.step(state.step)
         if media is not None:
             return await self._collect(definition, state, step, media)
@@ -202,7 +222,7 @@ class ConversationEngine:
                 return await self._complete(definition, state, deps)
             if value == CANCEL_CHOICE:
                 await self.store.delete(state.subject)
-                return Outcome(f"已退出「{definition.title}」，需要时可以随时重新开始。", CANCELLED, state.flow)
+                return Outcome(_farewell(definition), CANCELLED, state.flow)
             revisit = _earlier_step(definition, state, key=value, before=step.key)
             if revisit is not None:
                 # 修改 one answer: that question again; the others are kept, so its answer
@@ -218,6 +238,15 @@ class ConversationEngine:
             await self._save(definition, state)
             return Outcome("好的，我们重新填写。\n\n" + self._ask(definition, state, first), ASKED, state.flow)
 
+        try:
+            held = await definition.answered(step, value, state.answers, FlowContext(state.subject, state.data, deps))
+        except Invalid as invalid:
+            return await self._reask(definition, state, step, invalid.reason)
+        except Abort as abort:
+            await self.store.delete(state.subject)
+            return Outcome(abort.message, ABORTED, state.flow)
+        if held is not None:
+            state.answers = dict(held)
         state.answers[step.key] = value
         following = _next_step(definition, state, after=step.key)
         if following is None:
@@ -252,6 +281,12 @@ class ConversationEngine:
             await self.store.delete(state.subject)
             return Outcome(abort.message, ABORTED, state.flow)
         await self.store.delete(state.subject)
+        if isinstance(message, Then):
+            # Hand over: the next flow starts within this message (the lock is still ours).
+            started = await self._begin(subject=state.subject, flow=message.flow, data=message.data,
+                                        prefill=message.prefill)
+            lead = f"{message.text}\n\n" if message.text else ""
+            return Outcome(lead + started.reply, started.status, started.flow)
         return Outcome(message, COMPLETED, state.flow)
 
     async def _reask(
@@ -294,15 +329,13 @@ class ConversationEngine:
     # -- helpers -------------------------------------------------------------------
 
     def _ask(self, definition: Flow, state: ConversationState, step: Step) -> str:
-        total = sum(1 for s in definition.steps if s.applies(state.answers))
-        position = 1 + sum(1 for s in definition.steps[: definition.index(step.key)] if s.applies(state.answers))
         has_previous = _previous_step(definition, state, before=step.key) is not None
         hint = "回复“返回”修改上一步，“取消”退出" if has_previous else "回复“取消”可退出"
         current = state.answers.get(step.key)
         already = ""
         if current is not None and not step.confirm:
             already = f"\n（上次填写：{definition.describe(step, current)}）"
-        return f"【{definition.title} {position}/{total}】\n{step.text(state.answers)}{already}\n\n{hint}"
+        return f"{definition.heading(step, state.answers)}\n{step.text(state.answers)}{already}\n\n{hint}"
 
     async def _save(self, definition: Flow, state: ConversationState) -> None:
         now = self.clock()
@@ -314,11 +347,15 @@ class ConversationEngine:
         await self.store.save(state, ttl_seconds=int(ttl))
 
 
-def _require(name: str) -> Flow:
-    definition = get_flow(name)
+async def _require(name: str, data: Mapping[str, Any]) -> Flow:
+    definition = await load_flow(name, data)
     if definition is None:
         raise KeyError(f"no flow registered as {name!r}")
     return definition
+
+
+def _farewell(definition: Flow) -> str:
+    return definition.farewell or f"已退出「{definition.title}」，需要时可以随时重新开始。"
 
 
 def _next_step(definition: Flow, state: ConversationState, *, after: str | None) -> Step | None:

@@ -5,6 +5,12 @@ coroutine that acts on the answers (through a domain service). It registers itse
 `@flow("name")`; the engine finds it by that name in the state it stored, which is why
 renaming a flow or a step key strands conversations in progress (they expire).
 
+Most flows ask fixed questions. A flow whose questions are data (a questionnaire staff
+built) builds its steps per conversation in `prepare(data)` from the parameters it was
+started with, and may act on each accepted answer at once in `answered` (save a draft)
+instead of waiting for `complete`. `complete` may also hand the conversation over to
+another flow (`Then`), so a chooser leads straight into the thing chosen.
+
 Answers are read the same way everywhere: numbered choices accept the number or the
 label, free text goes through the step's validator, and a validator or `complete`
 raises `Invalid(reason)` to have the question asked again with the reason.
@@ -30,8 +36,10 @@ __all__ = [
     "Invalid",
     "Media",
     "Step",
+    "Then",
     "flow",
     "get_flow",
+    "load_flow",
     "normalise_text",
     "registered_flows",
     "unregister_flow",
@@ -78,6 +86,21 @@ class Choice:
     value: str
     label: str
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Then:
+    """What `Flow.complete` returns to hand the conversation over to another flow.
+
+    The engine ends this flow and starts `flow` with `data` and `prefill` as `start` would,
+    replying `text` (if any) followed by the new flow's first question: e.g. a list of
+    surveys where the number chosen opens that survey's questions.
+    """
+
+    flow: str
+    data: Mapping[str, Any] | None = None
+    prefill: Mapping[str, Any] | None = None
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,10 @@ class Step:
     verbatim: bool = False
     """Free text kept as the person wrote it (trimmed only): a description keeps its "，" and
     "。". Commands and 跳过 are still recognised on the normalised form."""
+    unmatched: Validator | None = None
+    """For a step with `choices`: what a reply matching none of them means (returns the value
+    or raises `Invalid`), e.g. a confirmation's 「修改3」 naming a question by its number
+    among the answers. Without it such a reply is refused with the list of numbers."""
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or bool(self.when(answers))
@@ -167,6 +194,9 @@ class Step:
         options = self.options()
         if options:
             value = _match_choice(cleaned, options)
+            if value is None and self.unmatched is not None:
+                other = self.unmatched(cleaned, answers)
+                return await other if inspect.isawaitable(other) else other
             if value is None:
                 raise Invalid(f"请回复选项前的数字（1-{len(options)}）。")
             if self.validate is None:
@@ -220,10 +250,41 @@ class Flow:
     """After this long without an answer the flow is paused (the next message says so)."""
     resume_window: ClassVar[timedelta] = timedelta(hours=24)
     """How long a paused flow can be continued with 继续, answers kept."""
+    farewell: ClassVar[str] = ""
+    """Said when the person leaves with 取消 / 退出 (empty: the engine's usual words). A flow
+    that has already saved the answers says so here."""
 
-    async def complete(self, answers: dict[str, Any], ctx: FlowContext) -> str:
-        """Act on the answers; return the closing message. May raise `Invalid(step=...)` or `Abort`."""
+    async def prepare(self, data: Mapping[str, Any]) -> None:
+        """Build this conversation's steps (and title, intro) from the data it was started with.
+
+        Called by the engine before each message of the conversation, on a fresh instance,
+        so a flow whose questions are data (a questionnaire version) sets `self.steps` here;
+        fixed flows leave it alone. May raise `Abort` (what the steps came from is gone).
+        """
+
+    async def answered(
+        self, step: Step, value: Any, answers: Mapping[str, Any], ctx: FlowContext
+    ) -> Mapping[str, Any] | None:
+        """Act on one accepted answer at once (`answers` are the ones before it).
+
+        Return None, or the answers so far as the service now holds them (e.g. some given
+        on another device meanwhile): they replace the conversation's, so questions answered
+        elsewhere are passed over. Raise `Invalid(reason)` to refuse the answer (the question
+        is asked again, nothing kept) or `Abort` to end the conversation. Not called for
+        confirmations or media.
+        """
+        return None
+
+    async def complete(self, answers: dict[str, Any], ctx: FlowContext) -> str | Then:
+        """Act on the answers; return the closing message (or `Then`: hand over to another flow).
+        May raise `Invalid(step=...)` or `Abort`."""
         raise NotImplementedError
+
+    def heading(self, step: Step, answers: Answers) -> str:
+        """The line above a question: where the person is (e.g. 【反映诉求 2/4】)."""
+        applicable = [s for s in self.steps if s.applies(answers)]
+        position = 1 + sum(1 for s in self.steps[: self.index(step.key)] if s.applies(answers))
+        return f"【{self.title} {position}/{len(applicable)}】"
 
     def summary(self, answers: Answers) -> str:
         """The answers so far, one line each, as shown when a flow is resumed."""
@@ -261,7 +322,7 @@ def flow(name: str) -> Callable[[F], F]:
     """Register a `Flow` subclass under `name` (the name is stored in conversation state)."""
 
     def register(cls: F) -> F:
-        if not cls.steps:
+        if not cls.steps and cls.prepare is Flow.prepare:
             raise ValueError(f"flow {name!r} has no steps")
         keys = [step.key for step in cls.steps]
         if len(set(keys)) != len(keys):
@@ -280,6 +341,14 @@ def flow(name: str) -> Callable[[F], F]:
 def get_flow(name: str) -> Flow | None:
     cls = _FLOWS.get(name)
     return cls() if cls is not None else None
+
+
+async def load_flow(name: str, data: Mapping[str, Any]) -> Flow | None:
+    """The flow registered as `name`, prepared for a conversation started with `data`."""
+    definition = get_flow(name)
+    if definition is not None:
+        await definition.prepare(data)
+    return definition
 
 
 def registered_flows() -> dict[str, type[Flow]]:

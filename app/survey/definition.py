@@ -382,11 +382,16 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _choice_value(question: Question, value: Any) -> str | None:
-    """An option's value from its value, its label, or (for chat) its 1-based number."""
+def _choice_value(question: Question, value: Any, *, by_number: bool = False) -> str | None:
+    """An option's value from its value, its label, or (for chat) its 1-based number.
+
+    In chat a number is the option's place in the list even when option values are digits
+    themselves (非常满意 "5" listed first: "1" means 非常满意, not the option valued "1")."""
     text = _clean(str(value)) if value is not None else ""
     if not text:
         return None
+    if by_number and re.fullmatch(r"\d{1,2}", text) and 1 <= int(text) <= len(question.options):
+        return question.options[int(text) - 1].value
     if question.option(text) is not None:
         return text
     for option in question.options:
@@ -423,7 +428,7 @@ def _read_single(question: Question, value: Any, *, by_number: bool) -> str:
         value = value[0]
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise AnswerInvalid(question.key, "请选择一个选项")
-    found = _choice_value(question, value)
+    found = _choice_value(question, value, by_number=by_number)
     if found is None and by_number:
         position = _as_int(value)
         if position is not None and 1 <= position <= len(question.options):
@@ -447,7 +452,7 @@ def _read_multiple(question: Question, value: Any, *, by_number: bool) -> list[s
     for part in parts:
         found = None
         if isinstance(part, (str, int)) and not isinstance(part, bool):
-            found = _choice_value(question, part)
+            found = _choice_value(question, part, by_number=by_number)
             if found is None and by_number:
                 position = _as_int(part)
                 if position is not None and 1 <= position <= len(question.options):

@@ -5,16 +5,13 @@ owner (signed in through the H5 OAuth session); anyone else gets a 404 page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw, redirect
+from sanic.response import HTTPResponse, raw
 
 from app.activity import queries, tickets
-from app.identity import followers
 from app.identity.models import WeChatUser
 from handlers.h5.pages import message_page, render_page
-from handlers.h5.session import current_openid
+from handlers.h5.session import visitor
 
 __all__ = ["register"]
 
@@ -29,14 +26,8 @@ def register(bp: Blueprint) -> None:
 
 
 async def _visitor(request: Request) -> WeChatUser | None | HTTPResponse:
-    openid = current_openid(request)
-    if openid is None:
-        here = request.path + (f"?{request.query_string}" if request.query_string else "")
-        return redirect(f"/h5/oauth/start?next={quote(here, safe='')}")
-    follower = await followers.get_follower(openid=openid)
-    if follower is None or follower.user_id is None:
-        return None
-    return await followers.ensure_user(follower=follower)
+    # A follower who never signed up has no tickets: no person is created for them.
+    return await visitor(request, create_person=False)
 
 
 async def my_tickets(request: Request) -> HTTPResponse:

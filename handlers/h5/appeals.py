@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
@@ -31,11 +30,10 @@ from app.appeal.queries import (
     detail_for_user,
     list_for_user,
 )
-from app.identity import followers
 from app.identity.models import WeChatUser
-from handlers.h5.csrf import CSRF_FIELD, csrf_ok, csrf_token
+from handlers.h5.csrf import CSRF_FIELD, csrf_token, refuse_forgery
 from handlers.h5.pages import message_page, render_page
-from handlers.h5.session import current_openid
+from handlers.h5.session import visitor
 
 __all__ = ["Due", "appeal_confirm", "appeal_detail", "appeal_list", "appeal_supplement", "due_of"]
 
@@ -71,21 +69,10 @@ def due_of(summary: AppealSummary) -> Due | None:
     return None
 
 
-def _sign_in(request: Request) -> HTTPResponse:
-    here = request.path + (f"?{request.query_string}" if request.query_string else "")
-    return redirect(f"/h5/oauth/start?next={quote(here, safe='')}")
-
-
 async def _visitor(request: Request) -> WeChatUser | None | HTTPResponse:
     """The signed-in person; a redirect to sign in; None for a follower we know no person of
     (nothing filed yet, so nothing to show)."""
-    openid = current_openid(request)
-    if openid is None:
-        return _sign_in(request)
-    follower = await followers.get_follower(openid=openid)
-    if follower is None or follower.user_id is None:
-        return None
-    return await followers.ensure_user(follower=follower)
+    return await visitor(request, create_person=False)
 
 
 def _page_number(raw: str | None) -> int:
@@ -202,9 +189,7 @@ async def _detail(request: Request, user: WeChatUser, appeal_id: int) -> AppealD
 
 
 def _refuse_forgery(request: Request) -> HTTPResponse | None:
-    if csrf_ok(request):
-        return None
-    return message_page(title="页面已过期", message="页面已过期或来源不明，请返回诉求页面刷新后再提交。", status=403)
+    return refuse_forgery(request, message="页面已过期或来源不明，请返回诉求页面刷新后再提交。")
 
 
 def _render_detail(

@@ -14,12 +14,15 @@ import hashlib
 import hmac
 
 from sanic import Request
+from sanic.response import HTTPResponse
 
+from handlers.h5.pages import message_page
 from handlers.h5.session import COOKIE_NAME
 
-__all__ = ["CSRF_FIELD", "csrf_ok", "csrf_token", "token_for"]
+__all__ = ["CSRF_FIELD", "FORGED_MESSAGE", "csrf_ok", "csrf_token", "refuse_forgery", "token_for"]
 
 CSRF_FIELD = "csrf_token"
+FORGED_MESSAGE = "页面已过期或来源不明，请返回上一页刷新后再提交。"
 _CONTEXT = b"qiyun-h5-csrf-v1"
 
 
@@ -45,3 +48,10 @@ def csrf_ok(request: Request) -> bool:
     form = request.form or {}
     sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
     return bool(expected) and hmac.compare_digest(str(sent).encode("utf-8"), expected.encode("utf-8"))
+
+
+def refuse_forgery(request: Request, *, message: str = FORGED_MESSAGE) -> HTTPResponse | None:
+    """None when a POST carries its session's token; else the 403 page every H5 form answers with."""
+    if csrf_ok(request):
+        return None
+    return message_page(title="页面已过期", message=message, status=403)

@@ -19,22 +19,20 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from app.engagement import queries, ratings, service
 from app.engagement.models import EngagementChannel
-from app.identity import followers
 from app.identity.errors import AccessDenied
 from app.identity.models import WeChatUser
 from app.identity.service import active_bindings
 from app.provider.errors import ProviderError, ProviderNotFound
 from app.provider.queries import public_product
-from handlers.h5.csrf import CSRF_FIELD, csrf_ok, csrf_token
+from handlers.h5.csrf import CSRF_FIELD, csrf_token, refuse_forgery
 from handlers.h5.pages import message_page, render_page
-from handlers.h5.session import current_openid
+from handlers.h5.session import visitor
 
 __all__ = ["register"]
 
@@ -58,25 +56,13 @@ def _time(moment: datetime | None) -> str:
     return f"{moment.astimezone(SHANGHAI):{SHANGHAI_FMT}}" if moment else ""
 
 
-def _sign_in(request: Request) -> HTTPResponse:
-    here = request.path + (f"?{request.query_string}" if request.query_string else "")
-    return redirect(f"/h5/oauth/start?next={quote(here, safe='')}")
-
-
 async def _visitor(request: Request) -> WeChatUser | None | HTTPResponse:
-    openid = current_openid(request)
-    if openid is None:
-        return _sign_in(request)
-    follower = await followers.get_follower(openid=openid)
-    if follower is None:
-        return None
-    return await followers.ensure_user(follower=follower)
+    # A first visit may engage a provider: the follower becomes a person if they are not one yet.
+    return await visitor(request, create_person=True)
 
 
 def _forged(request: Request) -> HTTPResponse | None:
-    if csrf_ok(request):
-        return None
-    return message_page(title="页面已过期", message="页面已过期或来源不明，请返回上一页刷新后再提交。", status=403)
+    return refuse_forgery(request)
 
 
 def _form(request: Request, name: str) -> str:

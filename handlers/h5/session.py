@@ -12,11 +12,16 @@ import hashlib
 import hmac
 import json
 import time
+from urllib.parse import quote
 
 from sanic import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, redirect
 
-__all__ = ["COOKIE_NAME", "SESSION_TTL_S", "current_openid", "set_session", "sign", "unsign"]
+from app.identity import followers
+from app.identity.models import WeChatUser
+
+__all__ = ["COOKIE_NAME", "SESSION_TTL_S", "current_openid", "set_session", "sign", "sign_in_redirect", "unsign",
+           "visitor"]
 
 COOKIE_NAME = "qiyun_h5"
 SESSION_TTL_S = 12 * 3600
@@ -77,3 +82,26 @@ def current_openid(request: Request) -> str | None:
     """The signed-in follower's openid for an H5 request, or None."""
     secret_key = request.app.ctx.resources.settings.secret_key.get_secret_value()
     return unsign(request.cookies.get(COOKIE_NAME, ""), secret_key=secret_key)
+
+
+def sign_in_redirect(request: Request) -> HTTPResponse:
+    """Through WeChat's sign-in (`handlers.h5.oauth`) and back to this very page."""
+    here = request.path + (f"?{request.query_string}" if request.query_string else "")
+    return redirect(f"/h5/oauth/start?next={quote(here, safe='')}")
+
+
+async def visitor(request: Request, *, create_person: bool) -> WeChatUser | None | HTTPResponse:
+    """Who is asking for an H5 page: the signed-in person; a redirect to sign in when there is
+    no session; None for a follower we do not know.
+
+    `create_person`: a follower without a person (`WeChatUser`) yet gets one — for pages
+    where a first visit can act (engage a provider, answer a public survey). Pages that only
+    show what someone already has (appeals, tickets) pass False and get None: nothing to show.
+    """
+    openid = current_openid(request)
+    if openid is None:
+        return sign_in_redirect(request)
+    follower = await followers.get_follower(openid=openid)
+    if follower is None or (follower.user_id is None and not create_person):
+        return None
+    return await followers.ensure_user(follower=follower)

@@ -70,6 +70,11 @@ EXPECTED_OPERATIONS = {
     ("/mp/v1/me/activity-signups", "get"),
     ("/mp/v1/me/activity-signups/{signup_id}/cancel", "post"),
     ("/mp/v1/me/activity-signups/{signup_id}/ticket", "get"),
+    ("/mp/v1/surveys", "get"),
+    ("/mp/v1/surveys/{survey_id}", "get"),
+    ("/mp/v1/surveys/{survey_id}/answers", "put"),
+    ("/mp/v1/surveys/{survey_id}/submit", "post"),
+    ("/mp/v1/surveys/{survey_id}/decline", "post"),
 }
 
 

@@ -11,58 +11,19 @@ from app.enterprise.models import Enterprise
 from app.enterprise.reference import District, Ownership, SizeClass
 from app.identity.models import EnterpriseBinding, Follower, MiniProgramUser, WeChatUser
 from app.survey.models import Questionnaire, SampleFrame, Survey, SurveySample, SurveyStatus
+from app.survey.questionnaires import annual_definition
 from tests.identity.factories import make_enterprise
 
 __all__ = ["make_open_survey", "make_respondent", "sample", "twelve_question_definition"]
 
 _numbers = itertools.count(1)
 
-SATISFACTION = [
-    {"value": "5", "label": "非常满意", "score": 100},
-    {"value": "4", "label": "满意", "score": 75},
-    {"value": "3", "label": "一般", "score": 50},
-    {"value": "2", "label": "不满意", "score": 25},
-    {"value": "1", "label": "非常不满意", "score": 0},
-]
-
 
 def twelve_question_definition() -> dict[str, Any]:
-    """The done-criteria questionnaire: 12 questions across the five dimensions, every type,
-    a skip rule (q4 only for enterprises that started a business recently) and optional ones."""
-    scale5 = {"min": 1, "max": 5, "min_label": "很不满意", "max_label": "很满意"}
-    return {
-        "sections": [
-            {"key": "gov", "title": "政务环境", "dimension": "government"},
-            {"key": "market", "title": "市场环境", "dimension": "market"},
-            {"key": "social", "title": "社会环境", "dimension": "social"},
-            {"key": "legal", "title": "法治环境", "dimension": "legal"},
-            {"key": "industry", "title": "产业环境", "dimension": "industry"},
-        ],
-        "questions": [
-            {"key": "q1", "section": "gov", "type": "rating", "title": "您对本区政务服务的总体满意度", "scale": scale5},
-            {"key": "q2", "section": "gov", "type": "single", "title": "近一年是否办理过开办企业业务",
-             "options": [{"value": "yes", "label": "办理过"}, {"value": "no", "label": "没有办理"}]},
-            {"key": "q3", "section": "gov", "type": "number", "title": "开办企业实际用了几个工作日",
-             "min": 0, "max": 60, "integer": True, "unit": "天", "show_if": {"question": "q2", "values": ["yes"]}},
-            {"key": "q4", "section": "gov", "type": "single", "title": "您对开办企业服务的评价", "options": SATISFACTION,
-             "show_if": {"question": "q2", "values": ["yes"]}},
-            {"key": "q5", "section": "market", "type": "rating", "title": "市场准入的公平程度（0–10分）",
-             "scale": {"min": 0, "max": 10}},
-            {"key": "q6", "section": "market", "type": "multiple", "title": "贵企业遇到的主要困难（可多选）",
-             "options": [{"value": "finance", "label": "融资难"}, {"value": "talent", "label": "招工难"},
-                         {"value": "cost", "label": "成本高"}, {"value": "orders", "label": "订单少"}],
-             "max_choices": 3},
-            {"key": "q7", "section": "social", "type": "matrix", "title": "请对以下公共服务评分", "scale": scale5,
-             "rows": [{"key": "power", "label": "获得电力"}, {"key": "water", "label": "用水用气"},
-                      {"key": "network", "label": "网络通信"}]},
-            {"key": "q8", "section": "social", "type": "rating", "title": "人才住房与子女就学保障", "scale": scale5},
-            {"key": "q9", "section": "legal", "type": "rating", "title": "执法检查的规范程度", "scale": scale5},
-            {"key": "q10", "section": "legal", "type": "single", "title": "合同纠纷解决的效率", "options": SATISFACTION},
-            {"key": "q11", "section": "industry", "type": "rating", "title": "产业配套与上下游协作", "scale": scale5},
-            {"key": "q12", "section": "industry", "type": "textarea", "title": "您对改善营商环境的意见建议",
-             "required": False, "max_length": 500},
-        ],
-    }
+    """The done-criteria questionnaire, which is the builder's built-in annual template: 12
+    questions across the five dimensions, every type, a skip rule (q3 and q4 only for
+    enterprises that started a business recently) and an optional question."""
+    return annual_definition()
 
 
 def full_answers() -> dict[str, Any]:

@@ -27,6 +27,7 @@ NOTIFICATIONS = {
     "activity_notice",
     "provider_status",
     "provider_status_progress",
+    "survey_notice",
 }
 
 
