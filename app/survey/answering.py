@@ -47,6 +47,7 @@ __all__ = [
     "SurveyCard",
     "current_questionnaire",
     "decline",
+    "get_questionnaire",
     "find_respondent",
     "my_surveys",
     "open_response",
@@ -160,6 +161,11 @@ async def current_questionnaire(*, survey_id: int, connection: BaseDBAsyncClient
     if questionnaire is None:
         raise SurveyError("该问卷还没有发布题目", code="questionnaire_missing")
     return questionnaire
+
+
+async def get_questionnaire(*, questionnaire_id: int) -> Questionnaire | None:
+    """One questionnaire version (a conversation keeps the version it started with)."""
+    return await Questionnaire.get_or_none(id=questionnaire_id)
 
 
 async def _bound_enterprise_ids(user: WeChatUser) -> list[int]:

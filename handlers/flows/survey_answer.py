@@ -41,7 +41,6 @@ from app.identity.service import active_bindings
 from app.survey import answering
 from app.survey import definition as defs
 from app.survey.errors import AnswersInvalid, SurveyError
-from app.survey.models import Questionnaire
 from handlers.context import Context
 from handlers.conversation import start_flow
 
@@ -262,7 +261,7 @@ class SurveyAnswerFlow(Flow):
     async def prepare(self, data: Mapping[str, Any]) -> None:
         if not data.get("questionnaire_id"):  # started without a survey (e.g. by an auto-reply rule)
             raise Abort(START_HINT)
-        questionnaire = await Questionnaire.get_or_none(id=int(data["questionnaire_id"]))
+        questionnaire = await answering.get_questionnaire(questionnaire_id=int(data["questionnaire_id"]))
         if questionnaire is None:
             raise Abort("该问卷已不存在，感谢您的关注。")
         self.definition = defs.load(questionnaire.definition)
