@@ -557,7 +557,8 @@ async def _play(
     if fate == "merged":
         target = await _open_sibling(story, stories)
         if target is not None:
-            await step(_hours(rng, 0.5, 6), call(service.merge, into_appeal_id=target, staff=dispatcher,
+            # The city's dispatcher merges: a district's may not see the appeal of another district.
+            await step(_hours(rng, 0.5, 6), call(service.merge, into_appeal_id=target, staff=staff["admin"],
                                                  note="与在办诉求反映同一事项，合并办理。"))
             return
         fate = "resolved"
