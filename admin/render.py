@@ -38,6 +38,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("公共服务", "/admin/directory", "directory.manage"),
     ("活动排片", "/admin/activities", "activity.manage"),
     ("营商环境评估", "/admin/surveys", "survey.view"),
+    ("统计报表", "/admin/reports", "report.view"),
     ("消息模板", "/admin/notifications", "notification.view"),
     ("操作日志", "/admin/audit", "audit.view"),
 )

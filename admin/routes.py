@@ -29,6 +29,8 @@ from admin.views import (  # noqa: F401
     organisations,
     policies,
     providers,
+    report_pages,
+    reports,
     staff,
     survey_results,
     survey_sampling,

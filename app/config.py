@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     template_reply_ready: str = ""
     template_appeal_progress: str = ""
     template_appeal_assigned: str = ""
+    template_report_ready: str = ""
 
     # Appeals (app/appeal/). Category deadlines and the measures' weights have documented
     # defaults in app/appeal/categories.py and app/appeal/measures.py; these override them.

@@ -40,6 +40,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "app.directory.models",
     "app.survey.models",
     "app.activity.models",
+    "app.reporting.models",
     "app.messagelog.models",
     "app.notification.models",
     "app.audit.models",

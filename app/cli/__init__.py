@@ -36,7 +36,7 @@ def command(name: str, *, help: str, arguments: Callable[[argparse.ArgumentParse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import data, dev, server, simulator, staff, survey, wechat  # noqa: F401  (registers commands)
+    from app.cli import data, dev, reports, server, simulator, staff, summaries, survey, synthetic, wechat  # noqa: F401  (registers commands)
 
     parser = argparse.ArgumentParser(prog="qiyun", description="Qiyun (企云) enterprise service platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -16,6 +16,7 @@ from app.appeal import jobs as appeal_jobs
 from app.provider import jobs as provider_jobs
 from app.activity import jobs as activity_jobs
 from app.survey import jobs as survey_jobs
+from app.reporting import jobs as reporting_jobs
 from app.config import Settings
 from app.identity import jobs as identity_jobs
 from app.messagelog.service import purge_older_than
@@ -66,7 +67,7 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
     return {
         "functions": [
             purge_message_log, expire_policies, *identity_jobs.FUNCTIONS, *push_jobs.FUNCTIONS,
-            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *provider_jobs.FUNCTIONS, *activity_jobs.FUNCTIONS, *survey_jobs.FUNCTIONS,
+            *outbox_jobs.FUNCTIONS, *appeal_jobs.FUNCTIONS, *provider_jobs.FUNCTIONS, *activity_jobs.FUNCTIONS, *survey_jobs.FUNCTIONS, *reporting_jobs.FUNCTIONS,
             *JOB_FUNCTIONS
         ],
         "cron_jobs": [
@@ -78,6 +79,7 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
             *provider_jobs.CRON_JOBS,
             *activity_jobs.CRON_JOBS,
             *survey_jobs.CRON_JOBS,
+            *reporting_jobs.CRON_JOBS,
         ],
         "redis_settings": RedisSettings.from_dsn(redis_url),
         "on_startup": on_startup,

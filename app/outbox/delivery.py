@@ -129,6 +129,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.engagement.checks",
     "app.activity.notices",
     "app.survey.notices",
+    "app.reporting.notices",
 )
 """Modules whose `@outbox_handler`s register on import (add a domain's module here)."""
 

@@ -64,6 +64,8 @@ ACTIONS: dict[str, str] = {
     "survey.view": "查看营商环境评估结果",
     "survey.manage": "设计问卷、抽样、发出邀请和管理营商环境评估",
     "report.view": "查看统计报表",
+    "report.generate": "生成《企业服务动态》报告",
+    "export.unmasked": "导出含完整手机号码、身份证号码的数据",
 }
 
 _READ_ONLY = {
@@ -74,13 +76,13 @@ PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.city_admin: frozenset(ACTIONS),
     StaffRole.district_admin: frozenset(
         {"staff.manage", "organisation.view", "organisation.manage", "audit.view", "appeal.dispatch",
-         "appeal.handle", "report.view"}
+         "appeal.handle", "report.view", "report.generate"}
     ),
     StaffRole.department_handler: frozenset({"organisation.view", "appeal.handle"}),
     StaffRole.policy_editor: frozenset({"organisation.view", "policy.edit", "notification.view"}),
     StaffRole.service_manager: frozenset(
         {"organisation.view", "follower.view", "follower.tag", "autoreply.view", "autoreply.manage",
-         "menu.view", "menu.manage", "provider.manage", "directory.manage", "activity.manage", "report.view", "notification.view",
+         "menu.view", "menu.manage", "provider.manage", "directory.manage", "activity.manage", "report.view", "report.generate", "notification.view",
          "survey.view", "survey.manage"}
     ),
     # The third-party evaluator reads, and never changes anything.

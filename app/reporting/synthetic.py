@@ -1,0 +1,1 @@
+"""OWNER: see app/reporting/__init__.py; filled in by its helper."""
