@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from app.paging import Page
+
+__all__ = ["MAX_PAGE", "PER_PAGE", "Page", "page_number", "paginate"]
 
 M = TypeVar("M", bound=Model)
 
 PER_PAGE = 30
 MAX_PAGE = 10_000
-
-
-@dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def page_number(value: str | None) -> int:

@@ -31,6 +31,7 @@ from app.staff.scope import can
 from app.survey import sampling, service_use
 from app.survey.errors import SurveyError, SurveyNotFound
 from app.survey.models import SampleFrame, Survey, SurveyKind, SurveyStatus
+from app.survey.questionnaires import get_survey
 from app.survey.sampling import ALLOCATIONS, STRATA_VARIABLES, VARIABLE_LABELS, SampleDesign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,7 +132,7 @@ def _percent(share: float) -> str:
 @requires("survey.view")
 async def survey_sample_page(request: Request, survey_id: int) -> HTTPResponse:
     try:
-        survey = await sampling.get_survey(survey_id=survey_id)
+        survey = await get_survey(survey_id=survey_id)
     except SurveyNotFound:
         return not_found(request, "调查")
     default = _settings(request).survey_annual_min_sample if SurveyKind(survey.kind) is SurveyKind.annual else 100
@@ -144,7 +145,7 @@ async def survey_sample_page(request: Request, survey_id: int) -> HTTPResponse:
 async def survey_sample_draw(request: Request, survey_id: int) -> HTTPResponse:
     """action=preview shows what the design would draw; action=draw writes it."""
     try:
-        survey = await sampling.get_survey(survey_id=survey_id)
+        survey = await get_survey(survey_id=survey_id)
     except SurveyNotFound:
         return not_found(request, "调查")
     values, design, errors = _read_design(request)

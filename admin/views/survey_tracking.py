@@ -22,13 +22,14 @@ from app.identity.service import mask_phone
 from app.survey import invitations, rates
 from app.survey.errors import SurveyError, SurveyNotFound
 from app.survey.models import Disposition, Survey
+from app.survey.questionnaires import get_survey
 
 __all__ = ["tracking_page"]
 
 
 async def _survey(survey_id: int) -> Survey | None:
     try:
-        return await invitations.get_survey(survey_id=survey_id)
+        return await get_survey(survey_id=survey_id)
     except SurveyNotFound:
         return None
 

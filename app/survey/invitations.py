@@ -41,8 +41,9 @@ from app.enterprise.models import Enterprise
 from app.outbox.service import put as outbox_put
 from app.outbox.wake import wake
 from app.staff.models import Staff
-from app.survey.errors import SurveyError, SurveyNotFound
+from app.survey.errors import SurveyError
 from app.survey.models import Disposition, Survey, SurveySample, SurveyStatus
+from app.survey.questionnaires import get_survey
 
 __all__ = [
     "BATCH",
@@ -123,14 +124,6 @@ def invite_dedupe_key(survey_id: int, sample_id: int) -> str:
 
 def remind_dedupe_key(survey_id: int, sample_id: int, number: int) -> str:
     return f"survey:{survey_id}:sample:{sample_id}:remind:{number}"
-
-
-async def get_survey(*, survey_id: int) -> Survey:
-    """Any survey, drafts included (staff pages); `SurveyNotFound` if there is none."""
-    survey = await Survey.get_or_none(id=survey_id)
-    if survey is None:
-        raise SurveyNotFound()
-    return survey
 
 
 def contact_refusal(survey: Survey, *, what: str = "邀请", at: datetime | None = None) -> str | None:

@@ -246,9 +246,16 @@ async def _check_previous(previous_id: int | None, *, survey_id: int | None) -> 
         raise SurveyError("所选的上期调查不存在", code="invalid_previous", field="previous_id")
 
 
-async def get_survey(*, survey_id: int, connection: BaseDBAsyncClient | None = None) -> Survey:
-    """Any survey, drafts included (staff)."""
-    survey = await Survey.get_or_none(id=survey_id).using_db(connection)
+async def get_survey(*, survey_id: int, connection: BaseDBAsyncClient | None = None, lock: bool = False) -> Survey:
+    """Any survey, drafts included: the one staff-side lookup (the builder, sampling and tracking pages).
+
+    `lock` (with a `connection` in a transaction) reads it FOR UPDATE, so sampling steps on one
+    survey run one at a time. The respondent side (`app.survey.answering`) hides drafts instead.
+    """
+    query = Survey.filter(id=survey_id).using_db(connection)
+    if lock and connection is not None:
+        query = query.select_for_update()
+    survey = await query.first()
     if survey is None:
         raise SurveyNotFound("未找到该调查")
     return survey

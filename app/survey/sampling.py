@@ -46,9 +46,11 @@ from app.enterprise.models import Enterprise
 from app.enterprise.reference import District, Ownership, SizeClass
 from app.identity.models import EnterpriseBinding, Follower, MiniProgramUser
 from app.staff.models import Staff
+from app.paging import Page
 from app.staff.scope import can
-from app.survey.errors import SurveyError, SurveyNotFound
+from app.survey.errors import SurveyError
 from app.survey.models import SampleFrame, ServiceUse, Survey, SurveyKind, SurveySample, SurveyStatus
+from app.survey.questionnaires import get_survey
 
 __all__ = [
     "ALLOCATIONS",
@@ -62,7 +64,6 @@ __all__ = [
     "allocate",
     "design_from_survey",
     "draw",
-    "get_survey",
     "sample_makeup",
     "list_sample",
     "new_seed",
@@ -464,19 +465,9 @@ def _refuse_unless_manager(staff: Staff | None) -> None:
         raise SurveyError("您的角色无权管理调查样本", code="forbidden")
 
 
-async def get_survey(*, survey_id: int) -> Survey:
-    """The survey (any status: staff pages), or SurveyNotFound."""
-    return await _survey(survey_id)
-
-
 async def _survey(survey_id: int, connection=None) -> Survey:
-    query = Survey.filter(id=survey_id)
-    if connection is not None:
-        query = query.using_db(connection).select_for_update()
-    survey = await query.first()
-    if survey is None:
-        raise SurveyNotFound()
-    return survey
+    """The survey, locked for the transaction when `connection` is given."""
+    return await get_survey(survey_id=survey_id, connection=connection, lock=connection is not None)
 
 
 async def draw(*, staff: Staff | None, survey_id: int, design: SampleDesign,
@@ -566,27 +557,16 @@ async def add_to_sample(*, staff: Staff | None, survey_id: int, credit_code: str
 
 
 @dataclass(frozen=True)
-class SamplePage:
-    rows: list[SurveySample]
-    """With `enterprise` loaded."""
-    number: int
-    per_page: int
-    total: int
-    counts: dict[str, int]
+class SamplePage(Page[SurveySample]):
+    """One page of the sample (`items` with `enterprise` loaded) and the sample's totals."""
+
+    counts: dict[str, int] = field(default_factory=dict)
     """Rows by frame (register, service_use, manual)."""
-    invited: int
+    invited: int = 0
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
+    def rows(self) -> list[SurveySample]:
+        return self.items
 
 
 async def list_sample(*, survey_id: int, page: int = 1, per_page: int = 50, search: str = "") -> SamplePage:
@@ -603,7 +583,7 @@ async def list_sample(*, survey_id: int, page: int = 1, per_page: int = 50, sear
     counts = dict(await SurveySample.filter(survey_id=survey_id).annotate(n=Count("id")).group_by("frame")
                   .values_list("frame", "n"))
     invited = await SurveySample.filter(survey_id=survey_id, invited_at__isnull=False).count()
-    return SamplePage(rows=list(rows), number=page, per_page=per_page, total=total,
+    return SamplePage(items=list(rows), number=page, per_page=per_page, total=total,
                       counts={_code(key): value for key, value in counts.items()}, invited=invited)
 
 
