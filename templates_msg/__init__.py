@@ -44,6 +44,7 @@ from templates_msg import (  # noqa: E402,F401  isort: skip
     provider_status,
     provider_status_progress,
     reply_ready,
+    report_ready,
     survey_invitation,
     survey_notice,
     survey_reminder,

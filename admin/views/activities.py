@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from sanic import Request
 from sanic.response import HTTPResponse, raw
@@ -32,6 +31,7 @@ from app.activity.models import ActivityKind, ActivityStatus, SignupStatus
 from app.activity.service import SHANGHAI, ActivityInput
 from app.activity.wechat_qr import ensure_checkin_qr, needs_renewal
 from app.activity.workflow import EDITABLE, get_transition, steps_from
+from app.exports import xlsx_response
 from app.identity.service import mask_phone
 from app.organisation.service import organisation_tree
 from app.wechat import WeChatAPIError
@@ -207,12 +207,10 @@ async def _checkin_page(request: Request, activity_id: int, *, result: Any, stat
 @requires(PERMISSION)
 async def activity_export(request: Request, activity_id: int) -> HTTPResponse:
     try:
-        exported = await export_attendance(activity_id=activity_id)
+        exported = await export_attendance(activity_id=activity_id, staff=request.ctx.staff)
     except ActivityNotFound:
         return not_found(request, "活动")
-    disposition = (f"attachment; filename=\"activity-{activity_id}-attendance.xlsx\"; "
-                   f"filename*=UTF-8''{quote(exported.filename, safe='')}")
-    return raw(exported.content, content_type=exported.media_type, headers={"Content-Disposition": disposition})
+    return xlsx_response(exported)
 
 
 @bp.get("/activities/<activity_id:int>/wechat-qr")

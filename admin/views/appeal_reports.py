@@ -25,7 +25,7 @@ from admin.blueprint import bp
 from admin.paging import Page, page_number
 from admin.render import forbidden, render
 from app.appeal.calendar import SHANGHAI
-from app.appeal.common_issues import common_issues
+from app.appeal.common_issues import cached_common_issues
 from app.appeal.errors import AppealError
 from app.appeal.measures import (
     DEFINITIONS,
@@ -40,6 +40,9 @@ from app.appeal.measures import (
     row_label,
 )
 from app.appeal.categories import CATEGORIES
+from app.reporting.league import compare
+from app.reporting.periods import previous_period
+from app.reporting.scope import scope_for_staff
 from app.staff.scope import can
 
 REPORT_GROUPS = (GroupBy.organisation, GroupBy.district, GroupBy.category)
@@ -73,8 +76,9 @@ def _date(request: Request, name: str) -> date | None:
         return None
 
 
-def _period(request: Request) -> tuple[PeriodKind, date, date, str]:
-    """The chosen period, or this month with a message when the custom dates do not make one."""
+def period_from_request(request: Request) -> tuple[PeriodKind, date, date, str]:
+    """The chosen period (`period`, and `start` / `end` for a custom one), or this month with a
+    message when the custom dates do not make one. Shared by the report pages (admin/views/report_pages.py)."""
     today = _today()
     raw = forms.query(request, "period", PeriodKind.this_month.value)
     kind = PeriodKind(raw) if raw in PeriodKind.labels() else PeriodKind.this_month
@@ -91,7 +95,8 @@ def _group(request: Request) -> GroupBy:
     return GroupBy(raw) if raw in {g.value for g in REPORT_GROUPS} else GroupBy.organisation
 
 
-def _period_params(kind: PeriodKind, start: date, end: date) -> dict[str, str]:
+def period_params(kind: PeriodKind, start: date, end: date) -> dict[str, str]:
+    """The query parameters that choose this period again (for links and drill-downs)."""
     params = {"period": kind.value}
     if kind is PeriodKind.custom:
         params |= {"start": start.isoformat(), "end": end.isoformat()}
@@ -103,7 +108,7 @@ def _period_params(kind: PeriodKind, start: date, end: date) -> dict[str, str]:
 async def appeal_report(request: Request) -> HTTPResponse:
     staff = request.ctx.staff
     settings = request.app.ctx.resources.settings
-    kind, start, end, error = _period(request)
+    kind, start, end, error = period_from_request(request)
     group = _group(request)
     period = {"period_start": start, "period_end": end, "scope_staff": staff}
     now = datetime.now(timezone.utc)
@@ -111,8 +116,14 @@ async def appeal_report(request: Request) -> HTTPResponse:
     [total] = await measures(**period, group_by=GroupBy.total, settings=settings, now=now)
     league = rows if group is GroupBy.organisation else await measures(
         **period, group_by=GroupBy.organisation, settings=settings, now=now)
-    issues = await common_issues(**period)
-    params = _period_params(kind, start, end)
+    previous_start, previous_end = previous_period(start, end)
+    before = await measures(period_start=previous_start, period_end=previous_end, scope_staff=staff,
+                            group_by=GroupBy.organisation, settings=settings, now=now)
+    changes = {item.row.key: item for item in compare(league, before)}
+    issues, analysed_at = await cached_common_issues(
+        redis=request.app.ctx.resources.redis, scope=await scope_for_staff(staff), period_start=start, period_end=end
+    )
+    params = period_params(kind, start, end)
 
     def drill(row: Any, measure: str, by: GroupBy | None = None) -> str:
         by = by or row.group_by
@@ -134,7 +145,9 @@ async def appeal_report(request: Request) -> HTTPResponse:
     return render(
         request, "appeal_report.html",
         kind=kind, kinds=list(PeriodKind), start=start, end=end, error=error, group=group, groups=REPORT_GROUPS,
-        rows=rows, total=total, league=league, issues=issues, drill=drill, queue=queue,
+        rows=rows, total=total, league=league, changes=changes,
+        previous_start=previous_start, previous_end=previous_end, period_query=urlencode(params),
+        issues=issues, analysed_at=analysed_at, drill=drill, queue=queue,
         rates=RATES, weights=measure_weights(settings), min_cases=settings.appeal_measure_min_cases,
         definitions=DEFINITIONS, can_open_queue=can(staff, "appeal.handle"),
     )
@@ -145,7 +158,7 @@ async def appeal_report(request: Request) -> HTTPResponse:
 async def appeal_report_list(request: Request) -> HTTPResponse:
     """The appeals behind one number of the report."""
     staff = request.ctx.staff
-    kind, start, end, error = _period(request)
+    kind, start, end, error = period_from_request(request)
     raw_group = forms.query(request, "group", GroupBy.total.value)
     group = GroupBy(raw_group) if raw_group in GroupBy.labels() else GroupBy.total
     measure = forms.query(request, "measure", "received")
@@ -164,12 +177,16 @@ async def appeal_report_list(request: Request) -> HTTPResponse:
         total, appeals, label = 0, [], ""
         error = getattr(exc, "message", "无法识别的统计条件")
     page = Page(items=appeals, number=number, per_page=PER_PAGE, total=total)
-    params = _period_params(kind, start, end) | {"group": group.value, "key": raw_key or "none", "measure": measure}
+    params = period_params(kind, start, end) | {"group": group.value, "key": raw_key or "none", "measure": measure}
     return render(
         request, "appeal_report_list.html", page=page, params=params, error=error, start=start, end=end,
         measure_label=DRILL_DOWN.get(measure, measure), group=group, row_label=label,
-        back="/admin/appeal-reports?" + urlencode(_period_params(kind, start, end) | (
+        back="/admin/appeal-reports?" + urlencode(period_params(kind, start, end) | (
             {"group": group.value} if group in REPORT_GROUPS else {})),
         categories={code: c.label for code, c in CATEGORIES.items()},
     )
 
+
+
+_period = period_from_request  # the names this module used before they were shared
+_period_params = period_params

@@ -176,7 +176,13 @@ def _tab_query(tab: Tab) -> QuerySet[Appeal]:
     return query
 
 
-async def _overdue_rows(*, staff: Staff, filters: QueueFilters, now: datetime, settings: Settings) -> list[OverdueAppeal]:
+async def queue_query(*, staff: Staff, tab: Tab, filters: QueueFilters) -> QuerySet[Appeal]:
+    """The appeals of a (non-supervision) tab with the filters, as `staff` may see them: what
+    the queue pages and the queue's export both read."""
+    return await staff_appeals(staff, _filtered(_tab_query(tab), filters))
+
+
+async def overdue_rows(*, staff: Staff, filters: QueueFilters, now: datetime, settings: Settings) -> list[OverdueAppeal]:
     """The supervision tab: appeals in scope past a staff deadline (`app.appeal.deadlines`),
     most overdue first."""
     rows = await overdue_appeals(staff=staff, settings=settings, now=now, min_level=1)
@@ -194,11 +200,11 @@ async def queue(*, staff: Staff, tab: Tab, filters: QueueFilters, now: datetime,
                 number: int) -> QueuePage:
     """One page of one tab of the queue as `staff` may see it, filtered and ordered."""
     if not tab.overdue:
-        scoped = await staff_appeals(staff, _filtered(_tab_query(tab), filters))
+        scoped = await queue_query(staff=staff, tab=tab, filters=filters)
         page = await paginate(scoped.select_related("lead_organisation", "enterprise").order_by(*tab.ordering),
                               number=number)
         return QueuePage(page, {})
-    rows = await _overdue_rows(staff=staff, filters=filters, now=now, settings=settings)
+    rows = await overdue_rows(staff=staff, filters=filters, now=now, settings=settings)
     chosen = rows[(number - 1) * PER_PAGE: number * PER_PAGE]
     loaded = {a.id: a for a in await Appeal.filter(id__in=[r.appeal.id for r in chosen] or [-1]).select_related(
         "lead_organisation", "enterprise")}
@@ -212,9 +218,9 @@ async def tab_counts(*, staff: Staff, tabs: Sequence[Tab], filters: QueueFilters
     counts = {}
     for tab in tabs:
         if tab.overdue:
-            counts[tab.code] = len(await _overdue_rows(staff=staff, filters=filters, now=now, settings=settings))
+            counts[tab.code] = len(await overdue_rows(staff=staff, filters=filters, now=now, settings=settings))
         else:
-            counts[tab.code] = await (await staff_appeals(staff, _filtered(_tab_query(tab), filters))).count()
+            counts[tab.code] = await (await queue_query(staff=staff, tab=tab, filters=filters)).count()
     return counts
 
 

@@ -27,6 +27,8 @@ from admin.render import flash, not_found, redirect_to, render
 from app.enterprise.reference import District
 from app.policy.errors import PolicyNotFound
 from app.policy.service import get_policy, is_pushable, shanghai_today
+from app.exports import xlsx_response
+from app.push import export as push_export
 from app.push.audience import AUDIENCE_LABELS, MAX_TEST_OPENIDS, AudienceKind, AudienceSpec, describe_audience
 from app.push.lifecycle import ACTIONS as CAMPAIGN_ACTIONS
 from app.push.models import CampaignStatus, DeliveryReason
@@ -67,6 +69,13 @@ async def campaign_list(request: Request) -> HTTPResponse:
     return render(request, "campaign_list.html", campaigns=campaigns, statuses=list(CampaignStatus),
                   selected_status=status, number=number, has_next=has_next,
                   params={"status": status.value} if status else {})
+
+
+@bp.get("/campaigns/export.xlsx")
+@requires(PUSH_PERMISSION)
+async def campaign_list_export(request: Request) -> HTTPResponse:
+    return xlsx_response(await push_export.export_campaigns(staff=request.ctx.staff,
+                                                            status=_status(forms.query(request, "status"))))
 
 
 # -- creating -------------------------------------------------------------------------------
@@ -164,6 +173,21 @@ async def campaign_progress_fragment(request: Request, campaign_id: int) -> HTTP
     except PushError:
         return not_found(request, "推送活动")
     return render(request, "campaign_progress.html", progress=progress, buttons=_buttons)
+
+
+@bp.get("/campaigns/<campaign_id:int>/deliveries.xlsx")
+@requires(PUSH_PERMISSION)
+async def campaign_deliveries_export(request: Request, campaign_id: int) -> HTTPResponse:
+    """All deliveries, or (only=failures, optionally one reason) the page's failure list."""
+    reason = forms.query(request, "reason").strip()
+    try:
+        exported = await push_export.export_deliveries(
+            staff=request.ctx.staff, campaign_id=campaign_id, failures_only=forms.query(request, "only") == "failures",
+            reason=reason if reason in DeliveryReason._value2member_map_ else "",
+        )
+    except PushError:
+        return not_found(request, "推送活动")
+    return xlsx_response(exported)
 
 
 # Each button of the campaign page and the service step it takes (dispatch by registry).

@@ -20,8 +20,10 @@ from admin.blueprint import bp
 from admin.guard import requires
 from admin.paging import page_number
 from admin.render import flash, not_found, redirect_to, render
+from app.engagement import export as engagement_export
 from app.engagement import queries, service
 from app.engagement.models import EngagementStatus
+from app.exports import xlsx_response
 from app.provider.errors import ProviderError, ProviderNotFound
 from app.provider import queries as provider_queries
 from app.provider.models import ServiceCategory
@@ -60,6 +62,12 @@ async def engagement_list(request: Request) -> HTTPResponse:
     providers = await provider_queries.provider_choices()
     return render(request, "engagement_list.html", found=found, filters=filters, page=number,
                   statuses=list(EngagementStatus), categories=list(ServiceCategory), providers=providers)
+
+
+@bp.get("/engagements/export.xlsx")
+@requires(PERMISSION)
+async def engagement_list_export(request: Request) -> HTTPResponse:
+    return xlsx_response(await engagement_export.export_engagements(staff=request.ctx.staff, filters=_filters(request)))
 
 
 @bp.get("/engagements/<engagement_id:int>")

@@ -10,6 +10,8 @@ from admin.blueprint import bp
 from admin.guard import requires
 from admin.paging import page_number, paginate
 from admin.render import flash, not_found, redirect_to, render
+from app.exports import xlsx_response
+from app.identity import export as follower_export
 from app.identity.directory import get_follower, message_log, phone_for, search_followers
 from app.identity.tags import TagError, list_tags, set_follower_tags
 from app.wechat.errors import WeChatAPIError
@@ -30,6 +32,16 @@ async def follower_list(request: Request) -> HTTPResponse:
     params = {key: value for key, value in (("q", search), ("tag", tag_id)) if value}
     return render(request, template, page=page, rows=rows, q=search, tag=tag_id or "", params=params,
                   tags=await _tag_names(request))
+
+
+@bp.get("/followers/export.xlsx")
+@requires("follower.view")
+async def follower_list_export(request: Request) -> HTTPResponse:
+    """The list as filtered, every page; phones as `app.identity.export` decides."""
+    return xlsx_response(await follower_export.export_followers(
+        staff=request.ctx.staff, search=forms.query(request, "q"), tag_id=forms.query_number(request, "tag"),
+        tag_names=await _tag_names(request),
+    ))
 
 
 @bp.get("/followers/<follower_id:int>")

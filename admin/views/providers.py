@@ -28,10 +28,12 @@ from admin.guard import requires
 from admin.paging import page_number, paginate
 from admin.render import flash, not_found, redirect_to, render
 from app.enterprise.reference import District
+from app.exports import xlsx_response
 from app.identity.service import mask_phone
 from app.provider import admission, checks, management, products, queries
 from app.provider.admission import CredentialIn, ProviderDraft
-from app.provider.errors import ProviderError
+from app.provider import export as provider_export
+from app.provider.errors import ProviderError, ProviderNotFound
 from app.provider.models import ComplaintStatus, ProviderStatus, ServiceCategory
 from app.provider.reputation import DIMENSIONS
 from app.provider.workflow import Role, available_actions
@@ -41,14 +43,19 @@ LIST_STATUSES = [ProviderStatus.applied, ProviderStatus.needs_info, ProviderStat
                  ProviderStatus.suspended, ProviderStatus.refused]
 
 
-@bp.get("/providers")
-@requires(PERMISSION)
-async def provider_list(request: Request) -> HTTPResponse:
+def _list_filters(request: Request) -> tuple[str, ProviderStatus | None, str, str]:
+    """(status as typed, status, category, keyword): the list's filters, for the page and its export."""
     chosen = forms.query(request, "status")
     status = ProviderStatus(chosen) if chosen in ProviderStatus.labels() else None
     category = forms.query(request, "category")
     category = category if category in ServiceCategory.labels() else ""
-    keyword = forms.query(request, "q").strip()[:40]
+    return chosen, status, category, forms.query(request, "q").strip()[:40]
+
+
+@bp.get("/providers")
+@requires(PERMISSION)
+async def provider_list(request: Request) -> HTTPResponse:
+    chosen, status, category, keyword = _list_filters(request)
     query = await queries.applications(status=status, category=category, keyword=keyword)
     page = await paginate(query, number=page_number(forms.query(request, "page")))
     rows = [{"provider": p, "phone": mask_phone(p.contact_phone), "reputation": queries.reputation_of(p)}
@@ -57,6 +64,24 @@ async def provider_list(request: Request) -> HTTPResponse:
     return render(request, "provider_list.html", page=page, rows=rows, chosen=status, statuses=LIST_STATUSES,
                   counts=await queries.status_counts(), categories=ServiceCategory.labels(), category=category,
                   keyword=keyword, params=params, open_complaints=await queries.open_complaint_count())
+
+
+@bp.get("/providers/export.xlsx")
+@requires(PERMISSION)
+async def provider_list_export(request: Request) -> HTTPResponse:
+    _, status, category, keyword = _list_filters(request)
+    return xlsx_response(await provider_export.export_providers(staff=request.ctx.staff, status=status,
+                                                                category=category, keyword=keyword))
+
+
+@bp.get("/providers/<provider_id:int>/ratings.xlsx")
+@requires(PERMISSION)
+async def provider_ratings_export(request: Request, provider_id: int) -> HTTPResponse:
+    try:
+        exported = await provider_export.export_ratings(staff=request.ctx.staff, provider_id=provider_id)
+    except ProviderNotFound:
+        return not_found(request, "服务机构")
+    return xlsx_response(exported)
 
 
 # -- register ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ and adjusted working days of the national calendar and the settings' overrides):
 Counts: received (submitted in the period), accepted, declined, dispatched, replied and
 closed (each by the date of that step, in the period; closed excludes merged duplicates),
 merged, and **overdue now** — open appeals past their current deadline at this moment (not
-accepted by `accept_due_at`, or being handled and past `resolve_due_at`, or not yet signed
+accepted and dispatched by `accept_due_at`, or being handled and past `resolve_due_at`, or not yet signed
 for past `respond_due_at`), whatever the period.
 
 **Weighted score** = 100 × Σ weightᵢ × rateᵢ / Σ weightᵢ over the four rates that have a value
@@ -47,7 +47,8 @@ for past `respond_due_at`), whatever the period.
 `APPEAL_MEASURE_WEIGHTS`); so with all four rates known and the default weights it is simply
 Σ weight × rate × 100. A row whose rates are all "—" has no score. Rows are ranked by score
 (equal scores share a rank) when they have at least `APPEAL_MEASURE_MIN_CASES` cases (default
-5; a case is an appeal counted in the denominator of any of the four rates); smaller ones are
+5; the cases of a row are the largest of its 响应率, 按期办结率 and 解决率 denominators — a
+number made of sums, so the daily summary of app.reporting gives it exactly); smaller ones are
 listed but not ranked, and so is the "未分派" row.
 
 **Attribution.** By organisation, an appeal belongs to the lead organisation at (its latest)
@@ -237,7 +238,8 @@ class MeasureRow:
     merged: int = 0
     overdue_now: int = 0
     cases: int = 0
-    """Appeals counted in the denominator of at least one rate (the minimum for ranking applies to it)."""
+    """The largest of the 响应率, 按期办结率 and 解决率 denominators (the minimum for ranking applies to it).
+    Not "appeals in any denominator": that is not a sum of daily figures, this is."""
     response: Rate = Rate(0, 0)
     on_time: Rate = Rate(0, 0)
     resolution: Rate = Rate(0, 0)
@@ -369,7 +371,8 @@ def _flag_sql(sql: _Sql, start: datetime, end: datetime, now: datetime) -> dict[
         "(CASE WHEN b.replied_at IS NOT NULL AND b.replied_at <= b.resolve_due_at "
         "THEN b.replied_at ELSE b.resolve_due_at END)"
     )
-    waiting = _quoted((AppealStatus.submitted, AppealStatus.held))
+    # Waiting for the dispatcher: as the supervision's accept stage (app.appeal.deadlines.STAGES).
+    waiting = _quoted((AppealStatus.submitted, AppealStatus.held, AppealStatus.accepted))
     handling = _quoted((AppealStatus.dispatched, AppealStatus.in_progress))
     return {
         "f_received": within("b.created_at"),
@@ -426,10 +429,11 @@ _MEASURES: dict[str, str] = {
     "satisfaction_num": f"({_CLOSED} AND f_verdict AND f_satisfied)",
     "reopen_den": _CLOSED,
     "reopen_num": f"({_CLOSED} AND f_reopened)",
-    "cases": f"((f_dispatched AND (f_responded OR f_respond_passed)) OR f_decided OR ({_CLOSED} AND f_verdict))",
 }
+CASE_PARTS = ("response_den", "on_time_den", "resolution_den")
+"""`cases` is the largest of these denominators (first one wins a tie when listing its appeals)."""
 
-COUNTS = ("received", "accepted", "declined", "dispatched", "replied", "closed", "merged", "overdue_now", "cases")
+COUNTS = ("received", "accepted", "declined", "dispatched", "replied", "closed", "merged", "overdue_now")
 RATE_PARTS = ("response", "on_time", "resolution", "satisfaction", "reopen")
 AVERAGES: dict[str, tuple[str, str, str]] = {
     # name: (condition over flags, from, to) — the seconds columns of `flags`
@@ -579,6 +583,7 @@ async def measures(
             setattr(row, name, int(record[name] or 0))
         for part in RATE_PARTS:
             setattr(row, part, Rate(int(record[f"{part}_num"] or 0), int(record[f"{part}_den"] or 0)))
+        row.cases = max(int(record[name] or 0) for name in CASE_PARTS)
         table[key] = row
     _fill_averages(table, group_by, [r for r in records if r["m"] != "measures"], settings)
 
@@ -617,6 +622,11 @@ async def measure_appeals(
         raise AppealError("未知的统计口径", code="invalid_measure", field="measure")
     key_condition = _key_condition(group_by, key)
     query = await _prepare(period_start, period_end, group_by, scope_staff, now)
+    if measure == "cases":
+        # The cases are the largest denominator: list the appeals of that one.
+        sums = ", ".join(f"{_sum(_MEASURES[name])} AS {name}" for name in CASE_PARTS)
+        [record] = await _execute(query, f"SELECT {sums} FROM ({query.flags}) f WHERE {key_condition}")
+        measure = max(CASE_PARTS, key=lambda name: (int(record[name] or 0), -CASE_PARTS.index(name)))
     where = f"{key_condition} AND {_MEASURES[measure]}"
     [counted] = await _execute(query, f"SELECT COUNT(*) AS n FROM ({query.flags}) f WHERE {where}")
     rows = await _execute(

@@ -131,6 +131,7 @@ class Appeal(Model):
             ("district", "created_at"),
             ("submitter_id", "created_at"),
             ("enterprise_id", "created_at"),
+            ("updated_at",),
         )
 
 

@@ -90,6 +90,14 @@ ACTION_LABELS: dict[str, str] = {
     "activity.finish": "结束活动",
     "activity.cancel": "取消活动",
     "activity.cancel_signup": "代为取消报名",
+    "export.appeals": "导出企业诉求列表",
+    "export.campaigns": "导出政策推送列表",
+    "export.deliveries": "导出推送投递记录",
+    "export.providers": "导出服务机构列表",
+    "export.ratings": "导出服务机构评价",
+    "export.engagements": "导出服务订单列表",
+    "export.signups": "导出活动报名签到表",
+    "export.followers": "导出公众号粉丝列表",
 }
 
 

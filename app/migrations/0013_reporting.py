@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
             name='AppealDailyStat',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('grouping', fields.CharField(description='o: organisations only, d: by district, c: by category', max_length=1)),
                 ('day', fields.DateField()),
                 ('organisation_id', fields.IntField(null=True)),
                 ('owner_organisation_id', fields.IntField(null=True)),
@@ -46,7 +47,7 @@ class Migration(migrations.Migration):
                 ('close_n', fields.IntField(default=0)),
                 ('close_days', fields.FloatField(default=0.0, description='summed working days from submission to closure')),
             ],
-            options={'table': 'report_appeal_daily', 'app': 'qiyun', 'indexes': [Index(fields=['day', 'organisation_id']), Index(fields=['day', 'district']), Index(fields=['day', 'owner_organisation_id'])], 'pk_attr': 'id', 'table_description': 'One day × attributed organisation × owning organisation × district × category.'},
+            options={'table': 'report_appeal_daily', 'app': 'qiyun', 'indexes': [Index(fields=['grouping', 'day'])], 'pk_attr': 'id', 'table_description': 'One day × attributed organisation × owning organisation, for one grouping.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -111,5 +112,9 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'report_working_day', 'app': 'qiyun', 'pk_attr': 'day', 'table_description': 'The working calendar as a table, so SQL can count working days.'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='Appeal',
+            index=Index(fields=['updated_at']),
         ),
     ]

@@ -16,7 +16,13 @@ from app.enterprise.reference import LabelledEnum
 
 
 class AppealDailyStat(Model):
-    """One day × attributed organisation × owning organisation × district × category.
+    """One day × attributed organisation × owning organisation, for one grouping.
+
+    The same appeals are summed three times, once per `grouping`: "o" rows are keyed by the
+    organisations only (district NULL, category empty) and serve the league table, the totals
+    and trends; "d" rows add the district, "c" rows the category. Keeping the groupings apart
+    keeps each query's rows few (a year of a large city: tens of thousands of "o" rows, not the
+    million-odd a day × organisation × district × category cube would hold).
 
     `organisation_id` is the organisation the appeal is attributed to (as in
     `app.appeal.measures`: the lead at reply time; None: not dispatched); `owner_organisation_id`
@@ -25,6 +31,7 @@ class AppealDailyStat(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
+    grouping = fields.CharField(max_length=1, description="o: organisations only, d: by district, c: by category")
     day = fields.DateField()
     organisation_id = fields.IntField(null=True)
     owner_organisation_id = fields.IntField(null=True)
@@ -56,7 +63,7 @@ class AppealDailyStat(Model):
 
     class Meta:
         table = "report_appeal_daily"
-        indexes = (("day", "organisation_id"), ("day", "district"), ("day", "owner_organisation_id"))
+        indexes = (("grouping", "day"),)
 
 
 class DeliveryDailyStat(Model):

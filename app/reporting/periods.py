@@ -44,12 +44,23 @@ def quarter_label(start: date, end: date) -> str:
 
 
 def previous_period(start: date, end: date) -> Period:
-    """The period a figure for `start`..`end` is compared with."""
-    if (start, end) == quarter_of(start):
+    """The period a figure for `start`..`end` is compared with.
+
+    A quarter (or the part of it so far) is compared with the previous quarter (to the same
+    day of the quarter), a month (or month to date) with the previous month (to the same day,
+    cut at that month's end); any other span with as many days just before it."""
+    quarter_start, quarter_end = quarter_of(start)
+    if (start, end) == (quarter_start, quarter_end):
         return quarter_of(start - timedelta(days=1))
-    if start.day == 1 and end == _add_months(start, 1) - timedelta(days=1):
+    month_end = _add_months(start, 1) - timedelta(days=1)
+    if start.day == 1 and end == month_end:
+        return _add_months(start, -1), start - timedelta(days=1)
+    if start == quarter_start and end <= quarter_end and end >= start + timedelta(days=31):
+        previous_start, previous_end = quarter_of(start - timedelta(days=1))
+        return previous_start, min(previous_end, previous_start + (end - start))
+    if start.day == 1 and end <= month_end:
         previous_start = _add_months(start, -1)
-        return previous_start, start - timedelta(days=1)
+        return previous_start, min(start - timedelta(days=1), previous_start + (end - start))
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 

@@ -71,7 +71,7 @@ async def scope_for_staff(staff: Staff) -> ReportScope:
     if StaffRole(staff.role) is StaffRole.district_admin:
         root = await _district_root(organisation)
         return ReportScope(
-            label=root.name,
+            label=root.short_name or root.name,
             organisation_ids=frozenset(visible),
             district=root.district,
             includes_intake=can(staff, "appeal.dispatch"),
@@ -94,7 +94,7 @@ async def scope_for_organisation(organisation_id: int | None) -> ReportScope:
     if organisation.kind == OrganisationKind.district_government:
         rows = await Organisation.all().values("id", "parent_id")
         return ReportScope(
-            label=organisation.name,
+            label=organisation.short_name or organisation.name,
             organisation_ids=frozenset(_subtree(organisation.id, rows)),
             district=organisation.district,
             includes_intake=True,

@@ -11,9 +11,10 @@ Sheets:
 * 维度得分, 题目分布, 分组比较 — `app.survey.analysis.summarise`, as the results page shows it.
 
 An anonymous survey's file holds nothing that names an enterprise: its responses carry none
-(`app.survey.models`). Text answers that look like formulas are written as text. Every
-export is audited (survey.export), in the transaction that reads nothing but records who took
-the data out.
+(`app.survey.models`). Text answers that look like formulas are written as text
+(`app.exports.text_cell`). It holds no phone or ID numbers (a survey asks none), so the export
+masking rule (`app.exports.may_unmask`) has nothing to mask. Every export is audited
+(survey.export), in the transaction that reads nothing but records who took the data out.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +33,7 @@ from app.audit import service as audit
 from app.config import Settings
 from app.enterprise.models import Enterprise
 from app.enterprise.reference import District, Ownership, SizeClass
+from app.exports import SHANGHAI, XLSX, formula_like, text_cell
 from app.staff.models import Staff
 from app.survey import definition as defs
 from app.survey.analysis import ResponseRecord, SurveySummary, load_responses, merged_questions, summarise
@@ -42,10 +42,7 @@ from app.survey.models import Survey
 
 __all__ = ["CHANNEL_LABELS", "XLSX", "export_name", "export_xlsx"]
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHANNEL_LABELS = {"chat": "公众号对话", "h5": "网页", "miniprogram": "小程序"}
-_FORMULA_START = ("=", "+", "-", "@")
 _BOLD = Font(bold=True)
 
 
@@ -94,17 +91,7 @@ async def export_xlsx(*, survey_id: int, settings: Settings, staff: Staff | None
 
 def _put(sheet: Worksheet, row: Sequence[Any]) -> None:
     """Append a row; text that a spreadsheet would run as a formula stays text."""
-    sheet.append([_text_cell(sheet, value) if _formula_like(value) else value for value in row])
-
-
-def _formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(_FORMULA_START)
-
-
-def _text_cell(sheet: Worksheet, value: str) -> Cell:
-    cell = Cell(sheet, value=value)
-    cell.data_type = "s"  # openpyxl would store "=..." as a formula
-    return cell
+    sheet.append([text_cell(sheet, value) if formula_like(value) else value for value in row])
 
 
 def _header(sheet: Worksheet, row: Sequence[Any]) -> None:

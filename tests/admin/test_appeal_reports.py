@@ -9,6 +9,7 @@ import pytest
 
 from tests.appeal.test_common_issues import RENT
 from tests.appeal.test_measures import at, make_appeal, month, orgs  # noqa: F401  (fixtures)
+from tests.reporting.test_league import two_quarters  # noqa: F401  (fixture)
 
 MARCH = "period=custom&start=2025-03-01&end=2025-03-31"
 
@@ -110,3 +111,14 @@ async def test_a_custom_period_the_wrong_way_round_is_explained(signed_in, accou
     assert status == 200 and "开始日期不能晚于结束日期" in page
     status, page, _ = await admin.get("/admin/appeal-reports?period=last_month&group=nonsense")
     assert status == 200 and "按承办单位统计" in page
+
+
+async def test_the_league_section_shows_the_change_since_the_period_before(signed_in, accounts, two_quarters):  # noqa: F811
+    admin = await signed_in("admin")
+    _, page, _ = await admin.get("/admin/appeal-reports?period=custom&start=2025-04-01&end=2025-06-30")
+    assert "较上期：与 2025-01-01 至 2025-03-31 相比" in page
+    keji, shuiwu = two_quarters["city.science-tech"].id, two_quarters["city.taxation"].id
+    assert text_of(row_html(page, "league-table", keji)).endswith("100.0 +100.0 ↑2")
+    assert text_of(row_html(page, "league-table", shuiwu)).endswith("0.0 -100.0 ↓3")
+    # 市财政局 was not ranked last quarter (two cases): its rank change is not stated.
+    assert text_of(row_html(page, "league-table", two_quarters["city.finance"].id)).endswith("80.0 -20.0 —")

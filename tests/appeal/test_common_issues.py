@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.appeal.common_issues import common_issues
+from app.appeal.common_issues import cached_common_issues, common_issues
 from app.appeal.models import Appeal, AppealChannel, AppealStatus
 from app.demo import demo_organisations
 from app.organisation.models import Organisation
 from app.organisation.service import upsert_organisations
+from app.reporting.scope import CITY
 from app.staff.models import StaffRole
 from tests.admin.support import make_staff
 
@@ -117,3 +118,54 @@ async def test_only_the_most_recent_appeals_are_clustered_when_there_are_too_man
     # The five newest: rent[3] (12th), the three power ones (10th-12th) and rent[2] (9th).
     assert found.truncated and found.considered == 5
     assert [issue.size for issue in found.issues] == [3]
+
+
+# -- a report's scope instead of a viewer -------------------------------------------------------------
+
+
+def clusters(found) -> list[frozenset[int]]:
+    return [frozenset(issue.appeal_ids) for issue in found.issues]
+
+
+@pytest.mark.parametrize(("role", "code", "expected"), [
+    (StaffRole.district_admin, "district.310115", 2),  # Pudong's intake, led by its centre
+    (StaffRole.department_handler, "city.economy-it", 3),  # the three 用电增容 appeals it leads
+])
+async def test_a_report_scope_finds_what_the_matching_staff_sees(march, role, code, expected):
+    from app.reporting.scope import scope_for_organisation, scope_for_staff
+
+    staff = await make_staff(f"scoped-{code}", role, code)
+    as_staff = await common_issues(**MARCH, scope_staff=staff, min_size=2)
+    as_scope = await common_issues(**MARCH, scope=await scope_for_staff(staff), min_size=2)
+    assert as_scope.considered == as_staff.considered == expected
+    assert clusters(as_scope) == clusters(as_staff) and len(as_scope.issues) == 1
+    assert as_scope.hot_words == as_staff.hot_words
+    # A scheduled report for the organisation (no staff at all) finds the same.
+    scheduled = await common_issues(**MARCH, scope=await scope_for_organisation((await Organisation.get(code=code)).id), min_size=2)
+    assert clusters(scheduled) == clusters(as_staff)
+
+
+async def test_the_city_scope_is_everything_and_both_scopes_at_once_are_refused(march):
+    from app.reporting.scope import CITY
+
+    city = await common_issues(**MARCH, scope=CITY)
+    everything = await common_issues(**MARCH, scope_staff=None)
+    assert city.considered == everything.considered == 9
+    assert clusters(city) == clusters(everything)
+    admin = await make_staff("both", StaffRole.city_admin, "city.coordination")
+    with pytest.raises(ValueError):
+        await common_issues(**MARCH, scope_staff=admin, scope=CITY)
+
+
+async def test_pages_read_the_stored_analysis_until_it_is_refreshed(march, orgs, redis):
+    first, analysed_at = await cached_common_issues(redis=redis, scope=CITY, **MARCH, min_size=2)
+    sizes = sorted(issue.size for issue in first.issues)
+    for text in POWER:  # three more appeals about power, after the analysis
+        await appeal(orgs, text, day=20, category="utilities", lead="city.economy-it")
+
+    again, again_at = await cached_common_issues(redis=redis, scope=CITY, **MARCH, min_size=2)
+    assert sorted(issue.size for issue in again.issues) == sizes and again_at == analysed_at
+
+    fresh, fresh_at = await cached_common_issues(redis=redis, scope=CITY, **MARCH, min_size=2, refresh=True)
+    assert fresh.considered == first.considered + 3 and fresh_at > analysed_at
+    assert max(issue.size for issue in fresh.issues) > max(sizes)

@@ -28,6 +28,7 @@ NOTIFICATIONS = {
     "provider_status",
     "provider_status_progress",
     "survey_notice",
+    "report_ready",
 }
 
 
