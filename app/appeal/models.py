@@ -153,7 +153,10 @@ class AppealEvent(Model):
 
     class Meta:
         table = "appeal_event"
-        indexes = (("appeal_id", "created_at"),)
+        # (appeal, action, id): the measures' attribution reads "the latest reply / assignment
+        # of this appeal" for reopened appeals; without it PostgreSQL walks the primary key
+        # backwards through every event of the city to find one appeal's latest reply.
+        indexes = (("appeal_id", "created_at"), ("appeal_id", "action", "id"))
 
 
 class AppealAssignment(Model):

@@ -53,4 +53,10 @@ def generate_year_command(args: argparse.Namespace) -> int:
         return 1
     for line in summary.lines():
         print(line)
+    # The year was written into the past, where the summaries' incremental refresh does not
+    # look for new deliveries: rebuild them whole so dashboards show the year at once.
+    from app.reporting.refresh import refresh_summaries
+
+    rebuilt = run_with_database(settings, lambda: refresh_summaries(settings=settings, full=True))
+    print(f"summary tables rebuilt: {rebuilt.rows:,} rows in {rebuilt.seconds:.1f} s")
     return 0

@@ -117,4 +117,8 @@ class Migration(migrations.Migration):
             model_name='Appeal',
             index=Index(fields=['updated_at']),
         ),
+        ops.AddIndex(
+            model_name='AppealEvent',
+            index=Index(fields=['appeal_id', 'action', 'id']),
+        ),
     ]

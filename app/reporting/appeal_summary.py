@@ -1,6 +1,6 @@
 """Appeal measures read from the daily summary (`AppealDailyStat`) instead of the appeals.
 
-OWNER: summary helper. Contract (others code against these signatures):
+Use:
 
     table = await summary_measures(period_start=..., period_end=..., group_by=GroupBy.organisation,
                                    scope=scope, settings=settings, now=None)

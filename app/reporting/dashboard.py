@@ -1,6 +1,6 @@
 """The admin home dashboard (工作台): the period's headline figures and the live state of the queue.
 
-OWNER: dashboard helper. Contract:
+Use:
 
     dashboard = await build_dashboard(staff=staff, scope=scope, period_start=..., period_end=..., settings=settings,
                                       now=None)

@@ -1,6 +1,6 @@
 """Push delivery figures read from the daily summary (`DeliveryDailyStat`).
 
-OWNER: summary helper. Contract:
+Use:
 
     figures = await delivery_figures(period_start=..., period_end=..., scope=scope)
     figures.campaigns: int     # campaigns with any delivery finished in the period

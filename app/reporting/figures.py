@@ -1,6 +1,6 @@
 """The period's headline figures: one function the dashboard and the quarterly report both read.
 
-OWNER: dashboard helper. Contract (the report helper codes against these dataclasses):
+Use (the dashboard and the quarterly report both read it):
 
     figures = await period_figures(scope=scope, period_start=..., period_end=..., settings=settings, now=None,
                                    with_scores=True)
@@ -182,7 +182,7 @@ async def period_figures(
     table = await summary_measures(period_start=period_start, period_end=period_end, group_by=GroupBy.total,
                                    scope=scope, settings=settings, now=now)
     before = await summary_measures(period_start=previous_start, period_end=previous_end, group_by=GroupBy.total,
-                                    scope=scope, settings=settings, now=now)
+                                    scope=scope, settings=settings, now=now, overdue=False)
     deliveries = await delivery_figures(period_start=period_start, period_end=period_end, scope=scope)
     deliveries_previous = await delivery_figures(period_start=previous_start, period_end=previous_end, scope=scope)
     return PeriodFigures(

@@ -1,6 +1,6 @@
 """The league table of organisations for a period, with changes since the period before.
 
-OWNER: league helper. Contract:
+Use:
 
     league = await league_table(period_start=..., period_end=..., scope=scope, settings=settings, now=None)
     league.rows: list[LeagueRow]     # ranked rows first (by rank), then the unranked
@@ -90,5 +90,6 @@ async def league_table(
     previous_start, previous_end = previous_period(period_start, period_end)
     common = {"group_by": GroupBy.organisation, "scope": scope, "settings": settings, "now": now}
     current = await summary_measures(period_start=period_start, period_end=period_end, **common)
-    previous = await summary_measures(period_start=previous_start, period_end=previous_end, **common)
+    # "Overdue now" belongs to the current table only.
+    previous = await summary_measures(period_start=previous_start, period_end=previous_end, overdue=False, **common)
     return League(period_start, period_end, previous_start, previous_end, compare(current.rows, previous.rows))

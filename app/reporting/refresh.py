@@ -1,6 +1,6 @@
 """Bringing the summary tables up to date: incrementally every few minutes, or rebuilt whole.
 
-OWNER: summary helper. Contract:
+Use:
 
     result = await refresh_summaries(settings=settings, full=False, now=None)   # -> RefreshResult
     await refresh_summaries_job(ctx)      # the arq cron job (every 5 minutes); settings: ctx["resources"].settings

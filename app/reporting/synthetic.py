@@ -203,6 +203,13 @@ class _Weighted:
         return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
 
 
+def _code(value: Any) -> str | None:
+    """An enum column's stored code ("310115"), whatever form the query returned it in."""
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
 def _local_day(moment: datetime) -> date:
     return (moment + timedelta(hours=8)).date()
 
@@ -304,9 +311,9 @@ async def _world(seed: int) -> _World:
                    if r["kind"] == OrganisationKind.coordination_office), None)
     if office is None:
         raise RuntimeError("no coordination office: run `qiyun seed-demo` first")
-    governments = {str(r["district"]): r["id"] for r in rows
+    governments = {_code(r["district"]): r["id"] for r in rows
                    if r["kind"] == OrganisationKind.district_government and r["district"]}
-    centres = {str(r["district"]): r["id"] for r in rows
+    centres = {_code(r["district"]): r["id"] for r in rows
                if r["kind"] == OrganisationKind.district_department and r["district"]}
     departments = sorted(r["id"] for r in rows if r["kind"] == OrganisationKind.city_department)
     staff = await Staff.filter(is_active=True).order_by("id").values("id", "role", "organisation_id")
@@ -326,7 +333,7 @@ async def _world(seed: int) -> _World:
     for r in rows:
         rng = random.Random(f"{seed}:{r['code']}")
         quality[r["id"]] = min(1.0, max(0.0, rng.betavariate(3.0, 1.6)))
-    enterprises = [(e["id"], e["name"], e["district"]) for e in
+    enterprises = [(e["id"], e["name"], _code(e["district"])) for e in
                    await Enterprise.all().order_by("id").values("id", "name", "district")]
     return _World(
         office=office, orgs=orgs, org_names={r["id"]: r["name"] for r in rows}, district_government=governments,

@@ -149,7 +149,7 @@ async def test_the_summary_equals_the_live_measures_for_every_period_grouping_an
 
 async def summary_rows() -> list[tuple]:
     _, rows = await connections.get("default").execute_query(
-        "SELECT * FROM report_appeal_daily ORDER BY day, organisation_id, owner_organisation_id, district, category"
+        "SELECT * FROM report_appeal_daily ORDER BY grouping, day, organisation_id, owner_organisation_id, district, category"
     )
     return [tuple(round(v, 6) if isinstance(v, float) else v for k, v in dict(r).items() if k != "id") for r in rows]
 
