@@ -53,9 +53,7 @@ PERMISSION = "appeal.handle"
 async def appeal_queue(request: Request) -> HTTPResponse:
     staff = request.ctx.staff
     settings = _settings(request)
-    tabs = support.tabs_for(staff)
-    chosen = forms.query(request, "tab")
-    tab = next((t for t in tabs if t.code == chosen), support.default_tab(staff))
+    tabs, tab = _tabs(request, staff)
     filters = _filters(request)
     now = support.now_local()
     found = await support.queue(staff=staff, tab=tab, filters=filters, now=now, settings=settings,
@@ -85,9 +83,7 @@ async def appeal_queue_export(request: Request) -> HTTPResponse:
     """The tab as the page shows it (same tab, filters and scope), every page of it."""
     staff = request.ctx.staff
     settings = _settings(request)
-    tabs = support.tabs_for(staff)
-    chosen = forms.query(request, "tab")
-    tab = next((t for t in tabs if t.code == chosen), support.default_tab(staff))
+    tabs, tab = _tabs(request, staff)
     filters = _filters(request)
     now = support.now_local()
     exported = await appeal_export.export_appeals(
@@ -120,6 +116,13 @@ async def _all_of_tab(*, staff: Staff, tab: support.Tab, filters: support.QueueF
             yield appeal, None
         if len(part) < chunk:
             return
+
+
+def _tabs(request: Request, staff: Staff) -> tuple[list[support.Tab], support.Tab]:
+    """The reader's tabs and the one asked for (their default when it is not theirs)."""
+    tabs = support.tabs_for(staff)
+    chosen = forms.query(request, "tab")
+    return tabs, next((t for t in tabs if t.code == chosen), support.default_tab(staff))
 
 
 def _filters(request: Request) -> support.QueueFilters:

@@ -385,7 +385,7 @@ async def appeal_trend(*, period_start: date, period_end: date, scope: ReportSco
         f"AND {scope_condition(scope)} GROUP BY day"
     )
     _, records = await connection.execute_query(statement)
-    by_day = {_as_date(r["day"]): r for r in records}
+    by_day = {as_date(r["day"]): r for r in records}
     points = []
     for first, last in spans:
         totals = {"received": 0, "accepted": 0, "replied": 0, "closed": 0}
@@ -400,7 +400,8 @@ async def appeal_trend(*, period_start: date, period_end: date, scope: ReportSco
     return points
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
+    """A `day` column as read back (a date, a datetime or ISO text, by backend)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -26,6 +26,7 @@ from tortoise import connections
 from app.appeal.calendar import SHANGHAI
 from app.appeal.measures import _Sql
 from app.push.models import DeliveryStatus
+from app.reporting.appeal_summary import as_date, day_literal, local_day
 from app.reporting.scope import ReportScope
 
 __all__ = ["DeliveryFigures", "delivery_figures", "delivery_rows_sql"]
@@ -49,16 +50,6 @@ class DeliveryFigures:
         return self.sent / self.attempted if self.attempted else None
 
 
-def _local_day(sql: _Sql, column: str) -> str:
-    if sql.postgres:
-        return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
-    return f"substr({column}, 1, 10)"
-
-
-def _day_literal(sql: _Sql, day: date) -> str:
-    return f"DATE '{day.isoformat()}'" if sql.postgres else f"'{day.isoformat()}'"
-
-
 def delivery_rows_sql(sql: _Sql, *, since: date | None) -> str:
     """INSERT INTO report_delivery_daily ... : the rows of every day from `since` on (None: all)."""
     finished = "COALESCE(d.finished_at, d.sent_at)"
@@ -67,7 +58,7 @@ def delivery_rows_sql(sql: _Sql, *, since: date | None) -> str:
     where = f"d.status IN ({final}) AND {finished} IS NOT NULL"
     if since is not None:
         where += f" AND {finished} >= {sql.at(datetime.combine(since, time.min, tzinfo=SHANGHAI))}"
-    day = _local_day(sql, finished)
+    day = local_day(sql, finished)
 
     def counted(*statuses: DeliveryStatus) -> str:
         values = ", ".join(f"'{s.value}'" for s in statuses)
@@ -109,7 +100,7 @@ async def delivery_figures(*, period_start: date, period_end: date, scope: Repor
     connection = connections.get("default")
     sql = _Sql(connection.capabilities.dialect)
     where = (
-        f"day >= {_day_literal(sql, period_start)} AND day <= {_day_literal(sql, period_end)} "
+        f"day >= {day_literal(sql, period_start)} AND day <= {day_literal(sql, period_end)} "
         f"AND {scope_condition(scope)}"
     )
     _, [totals] = await connection.execute_query(
@@ -119,7 +110,7 @@ async def delivery_figures(*, period_start: date, period_end: date, scope: Repor
     _, days = await connection.execute_query(
         f"SELECT day, SUM(sent) AS sent, SUM(failed) AS failed FROM report_delivery_daily WHERE {where} GROUP BY day"
     )
-    by_day_found = {_as_date(row["day"]): (int(row["sent"] or 0), int(row["failed"] or 0)) for row in days}
+    by_day_found = {as_date(row["day"]): (int(row["sent"] or 0), int(row["failed"] or 0)) for row in days}
     by_day = []
     day = period_start
     while day <= period_end:
@@ -132,11 +123,3 @@ async def delivery_figures(*, period_start: date, period_end: date, scope: Repor
         delivered=int(totals["delivered"] or 0), failed=int(totals["failed"] or 0),
         skipped=int(totals["skipped"] or 0), by_day=by_day,
     )
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

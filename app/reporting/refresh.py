@@ -57,7 +57,7 @@ from tortoise.transactions import in_transaction
 
 from app.appeal.calendar import SHANGHAI, WorkingCalendar
 from app.appeal.measures import _Sql
-from app.reporting.appeal_summary import _as_date, appeal_rows_sql, day_literal, local_day
+from app.reporting.appeal_summary import appeal_rows_sql, as_date, day_literal, local_day
 from app.reporting.delivery_summary import delivery_rows_sql
 
 __all__ = ["MARGIN", "RECOMPUTE_DAYS", "RefreshResult", "refresh_summaries", "refresh_summaries_job"]
@@ -185,7 +185,7 @@ async def _appeal_since(connection: Any, sql: _Sql, watermark: datetime, now: da
     )
     _, [row] = await connection.execute_query(statement)
     days = [_today(now) - timedelta(days=RECOMPUTE_DAYS)]
-    days += [_as_date(value) for value in dict(row).values() if value is not None]
+    days += [as_date(value) for value in dict(row).values() if value is not None]
     return min(days)
 
 
@@ -206,10 +206,10 @@ async def _update_working_days(connection: Any, sql: _Sql, settings: Any, now: d
     already tabled changed (the calendar, or the first day, moved), so the sums must be rebuilt."""
     _, [row] = await connection.execute_query(f"SELECT MIN({local_day(sql, 'created_at')}) AS first FROM appeal")
     today = max(_today(now), _today(datetime.now(timezone.utc)))
-    first = _as_date(dict(row)["first"]) if dict(row)["first"] is not None else today
+    first = as_date(dict(row)["first"]) if dict(row)["first"] is not None else today
     last = today + timedelta(days=_FUTURE_DAYS)
     _, existing_rows = await connection.execute_query('SELECT day, working, "before" FROM report_working_day')
-    existing = {_as_date(r["day"]): (bool(r["working"]), float(r["before"])) for r in existing_rows}
+    existing = {as_date(r["day"]): (bool(r["working"]), float(r["before"])) for r in existing_rows}
     calendar = WorkingCalendar.from_settings(settings)
     wanted: dict[date, tuple[bool, float]] = {}
     before = 0.0
