@@ -171,9 +171,27 @@ async def _empty_tables(url: str) -> None:
         _, rows = await connection.execute_query(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'"
         )
-        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
-        if tables:
-            await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        names = [f'"{row["tablename"]}"' for row in rows]
+        if not names:
+            return
+        # DELETE with the foreign-key triggers off, then every sequence back to 1: what
+        # TRUNCATE ... RESTART IDENTITY does, without TRUNCATE's new files for every table and
+        # index (fsync-bound, ~0.7 s a test on a slow disk, most of the PostgreSQL suite's time).
+        # Turning the triggers off needs a superuser (CI's and the default test role); any
+        # other role gets the TRUNCATE.
+        try:
+            await connection.execute_script(
+                "BEGIN; SET LOCAL session_replication_role = replica; "
+                + " ".join(f"DELETE FROM {name};" for name in names)
+                # The sequences of the emptied tables only (not tortoise_migrations').
+                + " SELECT setval(s.oid, 1, false) FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
+                " AND d.deptype IN ('a', 'i') JOIN pg_class t ON t.oid = d.refobjid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE s.relkind = 'S' AND n.nspname = 'public' AND t.relname <> 'tortoise_migrations'; COMMIT;"
+            )
+        except Exception:
+            await connection.execute_script("ROLLBACK")
+            await connection.execute_script(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
         return
     _, rows = await connection.execute_query(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
