@@ -12,8 +12,10 @@ MAX_FIELD = 20_000
 
 
 def text(request: Request, name: str, default: str = "") -> str:
+    """The field as typed, without NUL characters (no keyboard types one; PostgreSQL cannot
+    store one in text, so it would be a 500 there)."""
     value = (request.form or {}).get(name, default)
-    return str(value if value is not None else default)[:MAX_FIELD]
+    return str(value if value is not None else default)[:MAX_FIELD].replace("\x00", "")
 
 
 def number(request: Request, name: str, default: int | None = None) -> int | None:
@@ -42,7 +44,7 @@ def numbers(request: Request, name: str) -> list[int]:
 
 
 def query(request: Request, name: str, default: str = "") -> str:
-    return str(request.args.get(name, default) or default)[:200]
+    return str(request.args.get(name, default) or default)[:200].replace("\x00", "")
 
 
 def query_number(request: Request, name: str) -> int | None:

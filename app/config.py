@@ -8,6 +8,7 @@ or malformed value and names the variable; development is forgiving by design.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import Enum
 from datetime import date
@@ -225,6 +226,33 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
 
+    # Prometheus metrics (app/ops/metrics.py): GET /metrics, off until a token is set.
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="bearer token Prometheus sends to GET /metrics; empty: the endpoint answers 404",
+    )
+    metrics_allow_networks: list[str] = Field(
+        default_factory=list,
+        description='client networks allowed to scrape, e.g. ["10.0.0.0/8", "127.0.0.1/32"]; empty: any (token still required)',
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="this host's prometheus_client multiprocess directory (server and job workers); default VAR_DIR/metrics",
+    )
+    metrics_scrape_timeout: float = Field(
+        default=2.0, gt=0, le=30, description="seconds each scrape-time source (Redis, database) may take before it is reported down"
+    )
+
+    @field_validator("metrics_allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP network (e.g. 10.0.0.0/8)") from None
+        return [item.strip() for item in value]
+
     @model_validator(mode="after")
     def _calendar_overrides_disjoint(self) -> "Settings":
         both = sorted(set(self.appeal_extra_holidays) & set(self.appeal_extra_workdays))
@@ -327,6 +355,9 @@ class Settings(BaseSettings):
         )
         check("WECHAT_API_BASE", self.wechat_api_base, r"https://.+", "an https:// URL")
         check("PUBLIC_BASE_URL", self.public_base_url, r"https://.+", "an https:// URL")
+        metrics_token = self.metrics_token.get_secret_value()
+        if metrics_token:  # optional: /metrics stays off without it
+            check("METRICS_TOKEN", metrics_token, r"[!-~]{24,}", "at least 24 printable characters, no spaces")
         return problems
 
     def validate_or_raise(self) -> None:

@@ -71,7 +71,7 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     # WAL lets the server workers read while the job worker writes; busy_timeout makes
     # concurrent writers wait for each other instead of failing with "database is locked".
     return {
-        "engine": "tortoise.backends.sqlite",
+        "engine": "app.sqlite_backend",  # BEGIN IMMEDIATE: see the module
         "credentials": {
             "file_path": path,
             # busy_timeout first: the pragmas run in this order, and the journal-mode

@@ -31,15 +31,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,17 +49,7 @@ from app.organisation.models import Organisation  # noqa: E402
 from app.organisation.service import upsert_organisations  # noqa: E402
 from app.outbox.models import OutboxMessage  # noqa: E402
 from app.staff.models import Staff, StaffRole  # noqa: E402
-
-
-async def scratch_postgres(server_url: str, action: str, name: str) -> None:
-    import asyncpg
-
-    parts = urlsplit(server_url)
-    admin = await asyncpg.connect(urlunsplit(parts._replace(scheme="postgresql", query="")))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"' if action == "create" else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+from benchmarks.support import database_version, drop_database, machine_line, percentile, scratch_database  # noqa: E402
 
 
 async def prepare(people: int, capacity: int) -> tuple[Activity, list[WeChatUser]]:
@@ -149,9 +136,7 @@ async def run(args: argparse.Namespace) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-signups-"))
     database = None
     if args.database_url and db.backend_name(args.database_url) == "postgres":
-        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        await scratch_postgres(args.database_url, "create", database)
-        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        url = database = await scratch_database(args.database_url)
     else:  # never an existing SQLite file: a development database must not get 1,000 strangers
         url = f"sqlite://{scratch / 'bench.sqlite3'}"
     embedded = None
@@ -161,11 +146,13 @@ async def run(args: argparse.Namespace) -> int:
         redis_url = embedded.ensure_started()
     redis = connect(redis_url)
     failures: list[str] = []
+    version = ""
     try:
         await db.apply_migrations(url)
         await db.open_database(url)
         set_wake_hook(notify_hook(redis))  # what the server's start-up listener does
         try:
+            version = await database_version(url)
             activity, users = await prepare(args.people, args.capacity)
             print(f"backend {db.backend_name(url)}: {args.people:,} people, {args.capacity:,} places, "
                   f"concurrency {args.concurrency}")
@@ -177,11 +164,10 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"  only {created:,} of {args.people:,} sign-ups were new")
                 failures.append("created")
             if latencies:
-                latencies.sort()
-                p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+                p95 = percentile(latencies, 0.95)
                 print(f"  {len(latencies):,} sign-ups in {elapsed:.2f}s: {len(latencies) / elapsed:,.0f} sign-ups/s")
                 print(f"  latency p50 {statistics.median(latencies) * 1000:.1f} ms   p95 {p95 * 1000:.1f} ms   "
-                      f"max {latencies[-1] * 1000:.1f} ms")
+                      f"max {max(latencies) * 1000:.1f} ms")
             failures += await verify(activity.id, args.people, args.capacity)
         finally:
             set_wake_hook(None)
@@ -195,11 +181,11 @@ async def run(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
         if database:
-            await scratch_postgres(args.database_url, "drop", database)
+            await drop_database(database)
         for leftover in sorted(scratch.rglob("*"), reverse=True):
             leftover.rmdir() if leftover.is_dir() else leftover.unlink()
         scratch.rmdir()
-    print(f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}")
+    print(machine_line(version))
     print("all checks passed" if not failures else f"FAILED: {', '.join(failures)}")
     return 1 if failures else 0
 

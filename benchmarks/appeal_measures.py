@@ -16,39 +16,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from app import db
-from app.appeal.measures import measure_appeals, measures
-from app.appeal.models import Appeal, AppealEvent
-from app.config import Settings
-from app.demo import demo_organisations
-from app.organisation.service import upsert_organisations
-from app.reporting.periods import today
-from app.reporting.synthetic import APPEAL_PREFIX, generate_year
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import db  # noqa: E402
+from app.appeal.measures import measure_appeals, measures  # noqa: E402
+from app.appeal.models import Appeal, AppealEvent  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.demo import demo_organisations  # noqa: E402
+from app.organisation.service import upsert_organisations  # noqa: E402
+from app.reporting.periods import today  # noqa: E402
+from app.reporting.synthetic import APPEAL_PREFIX, generate_year  # noqa: E402
+from benchmarks.support import database_version, ensure_database, machine_line  # noqa: E402
 
 DEFAULT_SQLITE = Path(tempfile.gettempdir()) / "qiyun-bench-appeals.sqlite3"
-
-
-async def ensure_database(url: str) -> None:
-    if db.backend_name(url) != "postgres":
-        return
-    import asyncpg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = await asyncpg.connect("postgresql://" + urlunsplit(parts._replace(path="/postgres")).split("://", 1)[1])
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
 
 
 async def load(count: int, *, seed: int, regenerate: bool) -> None:
@@ -93,8 +80,7 @@ async def main() -> None:
         await load(args.count, seed=args.seed, regenerate=args.regenerate)
         settings = Settings(_env_file=None)
         today = datetime.now(timezone.utc).date()
-        print(f"backend {db.backend_name(args.database_url)}, Python {platform.python_version()}, "
-              f"{args.count:,} appeals over 365 days")
+        print(f"backend {db.backend_name(args.database_url)}, {args.count:,} appeals over 365 days")
         for days in (30, 90, 365):
             period = {"period_start": today - timedelta(days=days), "period_end": today, "scope_staff": None,
                       "settings": settings}
@@ -105,6 +91,7 @@ async def main() -> None:
             del period["settings"]
             await timed("measure_appeals(total, closed, 1st page)", args.repeat,
                         lambda: measure_appeals(**period, group_by="total", key=None, measure="closed"))
+        print(machine_line(await database_version(args.database_url)))
     finally:
         await db.close_database()
 

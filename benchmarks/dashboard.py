@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,51 +36,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import db  # noqa: E402
 from app.config import Settings  # noqa: E402
+from benchmarks.support import database_version, ensure_database, free_port, machine_line  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/qiyun_bench_dashboard"
 USERS = (("admin", "qiyun-admin-2017", "市级管理员（全市）"), ("pudong", "qiyun-pudong-2017", "区管理员（浦东新区）"),
          ("keji", "qiyun-keji-2017", "部门承办人（市科委）"))
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-async def ensure_database(url: str) -> None:
-    if db.backend_name(url) != "postgres":
-        return
-    import asyncpg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = await asyncpg.connect("postgresql://" + urlunsplit(parts._replace(path="/postgres")).split("://", 1)[1])
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
-def machine(url: str, server_version: str) -> list[str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
-        ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, IndexError, ValueError):
-        pass
-    return [f"CPU: {cpu} × {os.cpu_count()}", f"RAM: {ram}", f"database: {db.backend_name(url)} {server_version}",
-            f"Python {platform.python_version()}"]
 
 
 async def timed(repeat: int, call: Callable[[], Awaitable[Any]]) -> tuple[float, float, Any]:
@@ -95,12 +58,6 @@ async def timed(repeat: int, call: Callable[[], Awaitable[Any]]) -> tuple[float,
         result = await call()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples), max(samples), result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def load(args: argparse.Namespace, settings: Settings) -> list[str]:
@@ -214,8 +171,6 @@ async def main() -> None:
     )
     await db.open_database(url)
     try:
-        from tortoise import connections
-
         from app.reporting.dashboard import DEFAULT_PERIOD, build_dashboard, dashboard_period
         from app.reporting.figures import period_figures
         from app.reporting.league import league_table
@@ -224,10 +179,7 @@ async def main() -> None:
         from app.reporting.scope import CITY, scope_for_staff
         from app.staff.models import Staff
 
-        connection = connections.get("default")
-        _, version = await connection.execute_query(
-            "SELECT version() AS v" if db.backend_name(url) == "postgres" else "SELECT sqlite_version() AS v")
-        server_version = str(dict(version[0])["v"]).split(" on ")[0]
+        server_version = await database_version(url)
         notes = await load(args, settings)
 
         rows: list[tuple[str, float, float, str]] = []
@@ -271,8 +223,7 @@ async def main() -> None:
         await db.close_database()
 
     print()
-    for line in machine(url, server_version):
-        print(line)
+    print(machine_line(server_version))
     for line in notes:
         print(line)
     print(f"dashboard period: {start} .. {end} ({DEFAULT_PERIOD.label}); {args.repeat} runs after a warm-up")

@@ -19,24 +19,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from tortoise import connections
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db
+from tortoise import connections  # noqa: E402
+
+from app import db  # noqa: E402
 from app.directory.demo import DEMO_ENTRIES
 from app.directory.models import DirectoryCategory, DirectoryEntry, DirectoryKind, DirectoryStatus
 from app.directory.search import DirectoryFilters, rebuild_index, search_directory
 from app.enterprise.reference import District
-from app.policy import segment
+from app.policy import segment  # noqa: E402
+from benchmarks.support import database_version, drop_database, machine_line, percentile, scratch_database  # noqa: E402
 
 SUBJECTS = ["集成电路", "生物医药", "人工智能", "高端装备", "新材料", "新能源汽车", "软件", "数字化转型", "智能制造",
             "工业互联网", "跨境电商", "航运物流", "文化创意", "绿色低碳", "检验检测", "科技金融"]
@@ -79,29 +79,18 @@ def generate(count: int, seed: int) -> list[DirectoryEntry]:
     return entries
 
 
-async def scratch_postgres(server_url: str, action: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(urlunsplit(urlsplit(server_url)._replace(scheme="postgresql")))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"' if action == "create" else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def run(args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-"))
     database = None
     if args.database_url and db.backend_name(args.database_url) == "postgres":
-        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        await scratch_postgres(args.database_url, "create", database)
-        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        url = database = await scratch_database(args.database_url)
     else:
         url = args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}"
     try:
         await db.apply_migrations(url)
         await db.open_database(url)
         try:
+            version = await database_version(url)
             await segment.ensure_ready()
             started = time.perf_counter()
             await DirectoryEntry.bulk_create(generate(args.entries, args.seed), batch_size=500)
@@ -123,19 +112,17 @@ async def run(args: argparse.Namespace) -> None:
                     result = await search_directory(query=query, filters=filters, limit=10, offset=offset)
                     times.append((time.perf_counter() - started) * 1000)
                 everything.extend(times)
-                times.sort()
-                print(f"{label:<22}{result.total:>7,}{statistics.median(times):>9.1f}{times[int(len(times) * 0.99) - 1]:>9.1f}")
-            everything.sort()
-            print(f"{'overall':<22}{'':>7}{statistics.median(everything):>9.1f}{everything[int(len(everything) * 0.99) - 1]:>9.1f}")
+                print(f"{label:<22}{result.total:>7,}{statistics.median(times):>9.1f}{percentile(times, 0.99):>9.1f}")
+            print(f"{'overall':<22}{'':>7}{statistics.median(everything):>9.1f}{percentile(everything, 0.99):>9.1f}")
         finally:
             await db.close_database()
     finally:
         if database:
-            await scratch_postgres(args.database_url, "drop", database)
+            await drop_database(database)
         for leftover in scratch.iterdir():
             leftover.unlink()
         scratch.rmdir()
-    print(f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}")
+    print(machine_line(version))
 
 
 def main() -> None:

@@ -14,21 +14,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import os
-import platform
 import resource
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from tortoise import connections
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db
-from app.enterprise.credit_code import CHARSET
-from app.enterprise.register_import import REGISTER_HEADERS, import_register
-from app.enterprise.synthetic import generate_enterprises
+from app import db  # noqa: E402
+from app.enterprise.credit_code import CHARSET  # noqa: E402
+from app.enterprise.register_import import REGISTER_HEADERS, import_register  # noqa: E402
+from app.enterprise.synthetic import generate_enterprises  # noqa: E402
+from benchmarks.support import database_version, drop_database, machine_line, scratch_database  # noqa: E402
 
 CORRUPTIONS = {
     # row index -> (column, how it is spoiled): one bad check character, one impossible date, one unknown district
@@ -69,28 +67,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def scratch_postgres(server_url: str, action: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect("postgresql://" + server_url.split("://", 1)[1])
-    try:
-        if action == "create":
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        else:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-async def server_version(url: str) -> str:
-    if db.backend_name(url) == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    _, rows = await connections.get("default").execute_query("SHOW server_version")
-    return f"PostgreSQL {rows[0]['server_version']}"
-
-
 async def run(args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-"))
     path = scratch / "register.csv"
@@ -100,16 +76,14 @@ async def run(args: argparse.Namespace) -> None:
 
     database = None
     if args.database_url and db.backend_name(args.database_url) == "postgres":
-        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        await scratch_postgres(args.database_url, "create", database)
-        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        url = database = await scratch_database(args.database_url)
     else:
         url = args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}"
     try:
         await db.apply_migrations(url)
         await db.open_database(url)
         try:
-            version = await server_version(url)
+            version = await database_version(url)
             rss_before = peak_rss_mib()
             for attempt in ("first import (inserts)", "second import (updates)"):
                 clock = ValidationClock(args.rows)
@@ -128,16 +102,15 @@ async def run(args: argparse.Namespace) -> None:
             await db.close_database()
     finally:
         if database:
-            await scratch_postgres(args.database_url, "drop", database)
+            await drop_database(database)
         for leftover in scratch.iterdir():
             leftover.unlink()
         scratch.rmdir()
 
     print(
-        f"peak RSS {peak_rss_mib():.0f} MiB (before importing {rss_before:.0f} MiB); "
-        f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, {version}, "
-        f"batch size {args.batch_size}"
+        f"peak RSS {peak_rss_mib():.0f} MiB (before importing {rss_before:.0f} MiB); batch size {args.batch_size}"
     )
+    print(machine_line(version))
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ a few hundred characters, statuses, dates, application windows, districts, issue
 them, builds the index with `rebuild_index` (jieba segmentation plus the native index writes)
 and then times `search_policies` end to end (query analysis, the ranked query, loading the
 hits, snippets) for a mix of queries: common and rare terms, synonyms, long natural-language
-questions, filters, deep pages and queries without hits. Prints the build time and latency
-p50/p99 per kind of query and overall.
+questions, filters, deep pages and queries without hits. Prints the insert and build times and
+latency p50/p95/p99 per kind of query and overall, with the machine line.
 
 With a PostgreSQL URL the benchmark creates its own scratch database on that server and drops
 it afterwards; the schema comes from the project's migrations, as in production.
@@ -20,27 +20,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from tortoise import connections
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db
-from app.enterprise.reference import District
-from app.organisation.models import Organisation, OrganisationKind
-from app.policy import segment
-from app.policy.models import Policy, PolicyStatus, SupportType
-from app.policy.search import SearchFilters, rebuild_index, search_policies
+from tortoise import connections  # noqa: E402
+
+from app import db  # noqa: E402
+from app.enterprise.reference import District  # noqa: E402
+from app.organisation.models import Organisation, OrganisationKind  # noqa: E402
+from app.policy import segment  # noqa: E402
+from app.policy.models import Policy, PolicyStatus, SupportType  # noqa: E402
+from app.policy.search import SearchFilters, rebuild_index, search_policies  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    database_version,
+    drop_database,
+    machine_line,
+    percentile,
+    scratch_database,
+)
 
 TODAY = date(2024, 6, 1)
 
@@ -223,11 +229,6 @@ async def insert_policies(url: str, count: int, seed: int) -> tuple[float, int]:
     return time.perf_counter() - started, characters
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 async def time_queries(rounds: int) -> None:
     rng = random.Random(7)
     cases: list[tuple[str, str, SearchFilters | None, int]] = []
@@ -254,33 +255,13 @@ async def time_queries(rounds: int) -> None:
     print(f"search latency over {len(every):,} searches (ms, end to end incl. snippets):")
     for kind, values in samples.items():
         print(
-            f"  {kind:<12} n={len(values):<5} p50 {percentile(values, 0.5):7.1f}  p99 {percentile(values, 0.99):7.1f}  "
+            f"  {kind:<12} n={len(values):<5} p50 {percentile(values, 0.5):7.1f}  p95 {percentile(values, 0.95):7.1f}  "
+            f"p99 {percentile(values, 0.99):7.1f}  "
             f"max {max(values):7.1f}   median hits {statistics.median(totals[kind]):,.0f}"
         )
-    print(f"  {'all':<12} n={len(every):<5} p50 {percentile(every, 0.5):7.1f}  p99 {percentile(every, 0.99):7.1f}  "
+    print(f"  {'all':<12} n={len(every):<5} p50 {percentile(every, 0.5):7.1f}  p95 {percentile(every, 0.95):7.1f}  "
+          f"p99 {percentile(every, 0.99):7.1f}  "
           f"max {max(every):7.1f}")
-
-
-async def scratch_postgres(server_url: str, action: str, name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect("postgresql://" + server_url.split("://", 1)[1])
-    try:
-        if action == "create":
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        else:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-async def server_version(url: str) -> str:
-    if db.backend_name(url) == "sqlite":
-        import sqlite3
-
-        return f"SQLite {sqlite3.sqlite_version}"
-    _, rows = await connections.get("default").execute_query("SHOW server_version")
-    return f"PostgreSQL {rows[0]['server_version']}"
 
 
 async def index_size(url: str) -> str:
@@ -296,16 +277,14 @@ async def run(args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-"))
     database = None
     if args.database_url and db.backend_name(args.database_url) == "postgres":
-        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        await scratch_postgres(args.database_url, "create", database)
-        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        url = database = await scratch_database(args.database_url)
     else:
         url = args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}"
     try:
         await db.apply_migrations(url)
         await db.open_database(url)
         try:
-            version = await server_version(url)
+            version = await database_version(url)
             started = time.perf_counter()
             await segment.ensure_ready()
             print(f"jieba with the policy dictionary loaded in {time.perf_counter() - started:.2f}s")
@@ -326,14 +305,14 @@ async def run(args: argparse.Namespace) -> None:
             await db.close_database()
     finally:
         if database:
-            await scratch_postgres(args.database_url, "drop", database)
+            await drop_database(database)
         for leftover in scratch.iterdir():
             leftover.unlink()
         scratch.rmdir()
     print(
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; machine: {os.cpu_count()} CPUs, "
-        f"{platform.machine()}, Python {platform.python_version()}, {version}"
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {args.policies:,} policies"
     )
+    print(machine_line(version))
 
 
 def main() -> None:

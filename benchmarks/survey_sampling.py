@@ -28,12 +28,10 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,23 +41,13 @@ from app.enterprise.reference import District, LifecycleStage, Ownership, SizeCl
 from app.identity.models import EnterpriseBinding, Follower, WeChatUser  # noqa: E402
 from app.survey import sampling  # noqa: E402
 from app.survey.models import Survey, SurveyKind, SurveySample  # noqa: E402
+from benchmarks.support import database_version, drop_database, machine_line, scratch_database  # noqa: E402
 
 SIZES = {SizeClass.large: 1, SizeClass.medium: 4, SizeClass.small: 25, SizeClass.micro: 55, SizeClass.individual: 15}
 OWNERSHIPS = {Ownership.private: 80, Ownership.foreign: 7, Ownership.hmt: 4, Ownership.local_soe: 3,
               Ownership.central_soe: 1, Ownership.other: 5}
 DISTRICTS = {district: weight for district, weight in zip(District, (3, 5, 3, 5, 4, 3, 4, 10, 7, 8, 20, 3, 7, 6, 6, 6),
                                                            strict=True)}
-
-
-async def scratch_postgres(server_url: str, action: str, name: str) -> None:
-    import asyncpg
-
-    parts = urlsplit(server_url)
-    admin = await asyncpg.connect(urlunsplit(parts._replace(scheme="postgresql", query="")))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"' if action == "create" else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def _pick(rng: random.Random, weights: dict) -> list:
@@ -105,9 +93,7 @@ async def run(args: argparse.Namespace) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-sampling-"))
     database = None
     if args.database_url and db.backend_name(args.database_url) == "postgres":
-        database = f"qiyun_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        await scratch_postgres(args.database_url, "create", database)
-        url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{database}"))
+        url = database = await scratch_database(args.database_url)
     else:
         url = f"sqlite://{scratch / 'bench.sqlite3'}"
     failures: list[str] = []
@@ -155,11 +141,12 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"  {'ok ' if ok else 'FAIL'} {label}" + ("" if ok else f"  (found: {seen})"))
                 if not ok:
                     failures.append(label)
+            print(machine_line(await database_version(url)))
         finally:
             await db.close_database()
     finally:
         if database:
-            await scratch_postgres(args.database_url, "drop", database)
+            await drop_database(database)
         shutil.rmtree(scratch, ignore_errors=True)
     return 1 if failures else 0
 

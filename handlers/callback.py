@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, text
 
@@ -29,7 +30,7 @@ from handlers.inbound import Inbound, MalformedMessage, parse_inbound
 from handlers.pipeline import APOLOGY, process
 from handlers.context import Context
 from handlers.replies import Text, render
-from handlers.security import MAX_CALLBACK_BODY, CallbackGuard, CallbackRejected
+from handlers.security import MAX_CALLBACK_BODY, CallbackGuard, CallbackRejected, ReplayCheckUnavailable
 
 if TYPE_CHECKING:
     from app.resources import Resources
@@ -52,6 +53,8 @@ logger = logging.getLogger("qiyun.callback")
 DEADLINE_S = 4.0
 """Time a handler has before WeChat is told `success` (WeChat gives up after 5 s)."""
 DRAIN_TIMEOUT_S = 15.0
+UNAVAILABLE = "抱歉，系统正在恢复中，您刚才的消息未能处理，请稍后重新发送。"
+"""The passive reply while Redis is unreachable: nothing was done, and the follower knows to resend."""
 
 
 def callback_guard(app: Sanic) -> CallbackGuard:
@@ -110,16 +113,33 @@ async def verify(request: Request) -> HTTPResponse:
 async def receive(request: Request) -> HTTPResponse:
     """A message or event from WeChat; answers within the deadline, always."""
     started = time.monotonic()
+    redis_down = False
     try:
         guard = callback_guard(request.app)
         body = await read_body(request, MAX_CALLBACK_BODY)
-        opened = await guard.open(params=query_params(request), body=body)
+        try:
+            opened = await guard.open(params=query_params(request), body=body)
+        except ReplayCheckUnavailable as unavailable:
+            opened, redis_down = unavailable.opened, True
         inbound = parse_inbound(opened.plaintext)
     except CallbackRejected as rejected:
         return refuse(rejected)
     except MalformedMessage as exc:
         return refuse(CallbackRejected(400, str(exc)))
-    reply_xml = await _answer(request.app, inbound, deadline=started + DEADLINE_S)
+    reply_xml = ""
+    if not redis_down:
+        try:
+            reply_xml = await _answer(request.app, inbound, deadline=started + DEADLINE_S)
+        except RedisError:
+            redis_down = True
+    if redis_down:
+        # Without Redis there is no exactly-once claim (nor nonce record): act on nothing, and
+        # tell the follower in a passive reply (WeChat then does not retry) to send it again.
+        logger.error(
+            "callback: Redis unavailable, message not processed; the follower is asked to resend",
+            extra={"openid": inbound.openid, "msg_type": inbound.msg_type},
+        )
+        reply_xml = render(Text(UNAVAILABLE), inbound)
     sealed = guard.seal(reply_xml, opened) if reply_xml else ""
     if not sealed:
         return text("success")
@@ -155,10 +175,10 @@ async def _handle_as_owner(
     except Exception:
         logger.exception("message could not be processed", extra={"openid": inbound.openid})
         xml = render(Text(APOLOGY), inbound)
-        await claim.finish(xml)
+        await _finish_claim(claim, xml, inbound)
         return xml
     xml = render(reply, inbound)
-    await claim.finish(xml)
+    await _finish_claim(claim, xml, inbound)
     try:
         await record_passive_reply(
             follower=ctx.follower, openid=inbound.openid, reply=reply, in_reply_to=inbound.msg_id
@@ -168,6 +188,15 @@ async def _handle_as_owner(
     if ctx.followups:
         keep_task(app, asyncio.create_task(_send_followups(ctx, inbound, resources)))
     return xml
+
+
+async def _finish_claim(claim: dedup.Claim, xml: str, inbound: Inbound) -> None:
+    """Store the reply for WeChat's retries. The message is handled either way: if Redis went
+    away meanwhile, this try still answers (so WeChat has no reason to retry)."""
+    try:
+        await claim.finish(xml)
+    except RedisError:
+        logger.error("callback: reply not stored for retries (Redis unavailable)", extra={"openid": inbound.openid})
 
 
 async def _reply_late(task: asyncio.Task, inbound: Inbound, resources: Resources) -> None:

@@ -4,7 +4,8 @@ message push, WeChat's other server-to-server door, which shares the callback's 
 Every URL of the official account is declared here, in one table.
 """
 
-from sanic import Blueprint, Sanic
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, text
 
 from handlers import callback, delivery, miniprogram_push
 from handlers.h5 import activities, appeals, directory, engagements, oauth, pages, policies, providers, surveys
@@ -35,6 +36,21 @@ engagements.register(bp)
 directory.register(bp)
 activities.register(bp)
 surveys.register(bp)
+
+
+@bp.on_request
+async def _refuse_nul(request: Request) -> HTTPResponse | None:
+    """An H5 page's query or form with a NUL character is refused (400): nobody types one,
+    and PostgreSQL cannot store one in text (it would be a 500 there). The callbacks stream
+    their bodies and check them themselves."""
+    if not request.path.startswith("/h5/"):
+        return None
+    fields = [*request.args.values()]
+    if request.method == "POST" and request.form:
+        fields += request.form.values()
+    if any("\x00" in value for values in fields for value in values):
+        return text("请求中含有无效字符", status=400)
+    return None
 
 
 @bp.listener("before_server_start")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from wechatpy.crypto import PrpCrypto
 
 NONCE_KEY = "qiyun:wx:nonce:{scope}{timestamp}:{nonce}"
@@ -37,6 +38,17 @@ class CallbackRejected(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class ReplayCheckUnavailable(Exception):
+    """The request is genuine (signature, time window, decryption) but Redis, which keeps the
+    nonces, is unreachable, so a replay cannot be ruled out: answer it without acting on it.
+
+    `opened` is the verified request, so the answer can still be sealed for WeChat."""
+
+    def __init__(self, opened: OpenedCallback) -> None:
+        super().__init__("nonce check unavailable (Redis unreachable)")
+        self.opened = opened
 
 
 @dataclass(frozen=True)
@@ -152,8 +164,20 @@ class CallbackGuard:
             raise CallbackRejected(400, "body is not utf-8") from None
         data_format = _format_of(text, self.formats)
         envelope = self._check_body(text, data_format)
-        await self._check_nonce(timestamp, nonce, body)
+        replay_unchecked: RedisError | None = None
+        try:
+            await self._check_nonce(timestamp, nonce, body)
+        except RedisError as exc:  # signature and time window hold; only the nonce record is out of reach
+            replay_unchecked = exc
 
+        opened = self._decrypted(params, text, envelope, timestamp, nonce, data_format)
+        if replay_unchecked is not None:
+            raise ReplayCheckUnavailable(opened) from replay_unchecked
+        return opened
+
+    def _decrypted(
+        self, params: dict[str, str], text: str, envelope: dict | None, timestamp: str, nonce: str, data_format: str
+    ) -> OpenedCallback:
         encrypted = params.get("encrypt_type") == "aes"
         if not encrypted:
             return OpenedCallback(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.activity.models import ActivityKind, ActivityStatus, SignupChannel, SignupStatus
 from app.activity.queries import ActivityView, SignupView
+from miniprogram_api.notification_schemas import check_grant_results
 
 _BODY = ConfigDict(extra="forbid", str_strip_whitespace=True)
 _QUERY = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -50,6 +51,8 @@ class SignupRequest(BaseModel):
         default=None, title="订阅消息授权结果",
         description="报名时调用 wx.requestSubscribeMessage（活动开始提醒）的结果原样上报，用于活动前一天提醒",
     )
+
+    _subscribe_results = field_validator("subscribe_results")(check_grant_results)
 
 
 # -- responses -----------------------------------------------------------------

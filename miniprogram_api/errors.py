@@ -71,6 +71,7 @@ ERRORS: dict[str, ErrorInfo] = {
     "internal_error": ErrorInfo(500, "服务器开小差了，请稍后再试"),
     "wechat_error": ErrorInfo(502, "微信服务返回异常，请稍后再试"),
     "wechat_unavailable": ErrorInfo(503, "微信服务暂时不可用，请稍后再试"),
+    "service_unavailable": ErrorInfo(503, "服务暂时不可用，请稍后再试"),
     # identity (app.identity)
     "login_code_invalid": ErrorInfo(400, "登录凭证无效或已被使用，请重新登录"),
     "phone_code_invalid": ErrorInfo(400, "手机号授权码无效或已过期，请重新授权"),
@@ -249,6 +250,16 @@ def render_exception(request: Request, exc: BaseException) -> HTTPResponse:
         logger.error("unhandled WeChat error on %s: %r", request.path, exc)
         code = "wechat_unavailable" if exc.retryable else "wechat_error"
         return error_response(code, ERRORS[code].message, status=ERRORS[code].status)
+    if _is_outage(exc):
+        # The database or Redis is unreachable: a 503 the mini-program can retry, not a bug's 500.
+        logger.error(
+            "dependency unavailable on %s %s: %s: %s",
+            getattr(request, "method", "?"), getattr(request, "path", "?"), type(exc).__name__, exc,
+        )
+        info = ERRORS["service_unavailable"]
+        return error_response(
+            "service_unavailable", info.message, status=info.status, headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)}
+        )
     request_id = getattr(request.ctx, "request_id", None) if request else None
     logger.error(
         "unhandled error on %s %s",
@@ -260,6 +271,33 @@ def render_exception(request: Request, exc: BaseException) -> HTTPResponse:
     return error_response(
         "internal_error", info.message, status=info.status, details={"request_id": request_id} if request_id else {}
     )
+
+
+OUTAGE_RETRY_AFTER_S = 5
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a refused or dropped connection to the database or
+    Redis: OSError covers a refused connect; redis and asyncpg have their own classes."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from tortoise.exceptions import DBConnectionError
+
+    kinds: tuple[type[BaseException], ...] = (OSError, DBConnectionError, RedisConnectionError, RedisTimeoutError)
+    try:
+        from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
+
+        kinds += (ConnectionDoesNotExistError, InterfaceError)
+    except ImportError:  # the embedded backend does not need asyncpg
+        pass
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _domain_error(exc: Any) -> HTTPResponse:

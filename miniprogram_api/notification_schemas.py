@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.notification.ledger import DECISIONS
 
 from app.policy.models import SupportType
 from app.push.preferences import PersonPushSettings
 
 _REQUEST = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def check_grant_results(results: dict[str, str] | None) -> dict[str, str] | None:
+    """`wx.requestSubscribeMessage`'s result as the page got it: template ids to a decision
+    (`errMsg` aside). Anything else is the client's mistake, 422 — not the ledger's 500."""
+    for template_id, decision in (results or {}).items():
+        if template_id == "errMsg":
+            continue
+        if not template_id.strip() or decision.lower() not in DECISIONS:
+            raise ValueError("订阅结果应为 {模板ID: accept/reject/ban/filter}")
+    return results
 
 
 class SupportTypeSettingOut(BaseModel):
@@ -52,6 +65,8 @@ class GrantResultsRequest(BaseModel):
         min_length=1,
         max_length=20,
     )
+
+    _results = field_validator("results")(check_grant_results)
 
 
 class GrantBalanceOut(BaseModel):

@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 
 from miniprogram_api.errors import ApiError
 from miniprogram_api.spec import get_spec
-from miniprogram_api.validation import validation_error
+from miniprogram_api.validation import refuse_unstorable, validation_error
 
 __all__ = ["FORM_OVERHEAD_BYTES", "FORM_TYPES", "Upload", "body_limit", "validate_form"]
 
@@ -104,6 +104,7 @@ def validate_form(model: type[M], *, files: str = "photos", max_files: int) -> C
                 form = model.model_validate(data)
             except ValidationError as exc:
                 raise validation_error(exc, model) from None
+            refuse_unstorable(form.model_dump(), model)
             uploads = [Upload(filename=_filename(part.name), declared_type=part.type or "", data=part.body) for part in parts]
             return await handler(request, *args, form=form, files=uploads, **kwargs)
 

@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 from miniprogram_api.errors import ApiError
 from miniprogram_api.spec import get_spec
 
-__all__ = ["parse_json_body", "validate_body", "validate_query", "validation_error"]
+__all__ = ["parse_json_body", "refuse_unstorable", "validate_body", "validate_query", "validation_error"]
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -66,8 +66,33 @@ def parse_json_body(request: Request) -> Any:
         raise ApiError("malformed_json", "请求体不能为空，应为 JSON 对象")
     try:
         return jsonlib.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[... nested past the stack
         raise ApiError("malformed_json") from None
+
+
+_INT_LIMIT = 2**31 - 1  # PostgreSQL's `integer`, the id columns' type
+
+
+def refuse_unstorable(data: Any, model: type[BaseModel] | None = None, path: str = "") -> None:
+    """422 for validated input no column can hold: a NUL character (PostgreSQL refuses it in
+    text; SQLite would store it) or a whole number beyond the id columns' range (the driver
+    overflows). Both were 500s; nobody sends them but a fuzzer or an attacker."""
+    problem = ""
+    if isinstance(data, str) and "\x00" in data:
+        problem = "不能包含空字符（\\u0000）"
+    elif isinstance(data, int) and not isinstance(data, bool) and abs(data) > _INT_LIMIT:
+        problem = "数值超出范围"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            refuse_unstorable(key, model, path or "(body)")
+            refuse_unstorable(value, model, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            refuse_unstorable(value, model, f"{path}.{index}" if path else str(index))
+    if problem:
+        field = path or "(body)"
+        raise ApiError("validation_failed", f"{_title(model, field)}：{problem}",
+                       details={"fields": [{"field": field, "message": problem, "type": "unstorable"}]})
 
 
 def validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> ApiError:
@@ -102,6 +127,7 @@ def validate_body(model: type[M]) -> Callable[[Handler], Handler]:
                 body = model.model_validate(data)
             except ValidationError as exc:
                 raise validation_error(exc, model) from None
+            refuse_unstorable(body.model_dump(), model)
             return await handler(request, *args, body=body, **kwargs)
 
         return wrapper
@@ -127,6 +153,7 @@ def validate_query(model: type[M]) -> Callable[[Handler], Handler]:
                 query = model.model_validate(data)
             except ValidationError as exc:
                 raise validation_error(exc, model) from None
+            refuse_unstorable(query.model_dump(), model)
             return await handler(request, *args, query=query, **kwargs)
 
         return wrapper

@@ -92,6 +92,9 @@ def dev(args: argparse.Namespace) -> int:
     from app.redis_client import resolve_redis_url, stop_embedded_redis
 
     settings = settings_and_logging(fmt="text")
+    from app.ops.metrics import prepare_directory
+
+    prepare_directory(settings)  # one metrics directory for the server and the worker (children inherit it)
     children: list[subprocess.Popen] = []
     # SIGTERM (as from `timeout` or a process manager) stops us like Ctrl-C does, so the
     # children and the embedded Redis are always stopped too, even during start-up.

@@ -20,6 +20,10 @@ def server_app():
     return create_app(settings)
 
 
+WORKER_ACK_TIMEOUT_S = 120
+"""How long `serve` waits for each Sanic worker to report ready before giving up."""
+
+
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -30,10 +34,16 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
+    from sanic.worker.manager import WorkerManager
 
     settings = settings_and_logging()
+    _prepare_metrics(settings)
     # Start (or join) the embedded Redis here, in the main process, so every worker shares it.
     resolve_redis_url(settings.redis_url, settings.resolved_var_dir)
+    # Sanic kills every worker if one has not reported ready within 30 s. Each worker imports
+    # the whole app, which on a small busy host (2 cores, a deploy or a test run beside it)
+    # has been seen to take longer; 2 minutes still catches a worker that truly hangs.
+    WorkerManager.THRESHOLD = max(WorkerManager.THRESHOLD, WORKER_ACK_TIMEOUT_S * 10)
     loader = AppLoader(factory=server_app)
     app = loader.load()
     app.prepare(host=args.host, port=args.port, workers=args.workers, access_log=False, motd=False)
@@ -51,11 +61,20 @@ def worker(args: argparse.Namespace) -> int:
     from app.jobs.worker import worker_settings
 
     settings = settings_and_logging()
+    _prepare_metrics(settings)
     try:
         asyncio.run(_run_worker(Worker, worker_settings(settings)))
     finally:
         stop_embedded_redis()
     return 0
+
+
+def _prepare_metrics(settings) -> None:
+    """Drop metrics files of processes gone since the last run; workers started from here inherit
+    PROMETHEUS_MULTIPROC_DIR (app/ops/metrics.py)."""
+    from app.ops.metrics import prepare_directory
+
+    prepare_directory(settings)
 
 
 async def _run_worker(worker_class, options) -> None:

@@ -40,6 +40,25 @@ async def purge_message_log(ctx: dict[str, Any]) -> int:
     return deleted
 
 
+REDIS_OUTAGE_RETRIES = 40
+"""Retries (backoff capped at 1 s: about 35 s in all) of a worker's queue commands while Redis
+is unreachable, e.g. restarting; without them arq's poll loop raises and the worker exits."""
+
+
+def _redis_settings(redis_url: str) -> RedisSettings:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    redis_settings = RedisSettings.from_dsn(redis_url)
+    redis_settings.retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), REDIS_OUTAGE_RETRIES)
+    # The built-in ConnectionError (refused, reset) too: while Redis restarts, opening a new
+    # connection fails with the socket's own error, which redis-py retries only if listed.
+    redis_settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError]
+    return redis_settings
+
+
 def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker`, built from Qiyun's settings.
 
@@ -53,6 +72,9 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
         from app.outbox.wake import set_wake_hook
 
         set_wake_hook(outbox_jobs.notify_hook(ctx["resources"].redis))
+        # arq logs "Starting worker" before this hook; this line says the connections are open
+        # and jobs will run (supervisors and the multi-process tests wait for it).
+        logger.info("job worker ready")
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         from app.outbox.wake import set_wake_hook
@@ -81,7 +103,7 @@ def worker_settings(settings: Settings, *, open_database: bool = True) -> dict[s
             *survey_jobs.CRON_JOBS,
             *reporting_jobs.CRON_JOBS,
         ],
-        "redis_settings": RedisSettings.from_dsn(redis_url),
+        "redis_settings": _redis_settings(redis_url),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "job_completion_wait": 30,  # on SIGTERM: stop taking jobs, let running ones finish

@@ -41,7 +41,8 @@ async def recommend_for_user(*, user: WeChatUser, today: date, limit: int = 50) 
     seen: set[int] = set()
     items: list[Recommendation] = []
     for binding in bindings:
-        for match in await matched_policies(enterprise_id=binding.enterprise_id, today=today):
+        # at most len(seen) of an enterprise's matches are already in the list
+        for match in await matched_policies(enterprise_id=binding.enterprise_id, today=today, limit=limit + len(seen)):
             if match.policy.id in seen:
                 continue
             seen.add(match.policy.id)

@@ -606,6 +606,13 @@ class CampaignRunner:
                 self._release(row)
                 await self._quota_spent()
                 continue
+            except Exception:
+                # Redis (the shared bucket) unreachable: give the row back and wait, rather than
+                # let this consumer die and leave the producer blocked on a full queue.
+                logger.exception("push rate limiter unavailable; row released", extra={"campaign_id": self.campaign_id})
+                self._release(row)
+                await self._sleep(1.0)
+                continue
             if self._stopping.is_set():
                 self._limiter.give_back()
                 self._release(row)

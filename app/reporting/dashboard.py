@@ -70,6 +70,7 @@ __all__ = [
     "StatusCount",
     "build_dashboard",
     "dashboard_period",
+    "deadline_conditions",
     "trend_bucket",
     "visible_sections",
 ]
@@ -235,7 +236,7 @@ async def build_dashboard(
                         _QUEUE_TABS[status])
             for status in OPEN_STATUSES
         ]
-        overdue_q, soon_q = _deadline_conditions(now, settings)
+        overdue_q, soon_q = deadline_conditions(now, settings)
         overdue = await live.filter(overdue_q).count()
         due_soon = await live.filter(soon_q).count()
         trend = await appeal_trend(period_start=period_start, period_end=period_end, scope=scope, bucket=bucket)
@@ -255,7 +256,7 @@ async def _live_appeals(staff: Staff, scope: ReportScope) -> QuerySet[Appeal]:
     return queryset
 
 
-def _deadline_conditions(now: datetime, settings: Settings) -> tuple[Q, Q]:
+def deadline_conditions(now: datetime, settings: Settings) -> tuple[Q, Q]:
     """(overdue, due soon) as filters, from the supervision rules (`app.appeal.deadlines.STAGES`)."""
     at = db_time(now)
     horizon = db_time(now + timedelta(hours=settings.appeal_reminder_hours))

@@ -63,11 +63,13 @@ from app.survey.rates import Counts, RateRow
 
 __all__ = [
     "ActivityFigures",
+    "ContextFigures",
     "FollowerFigures",
     "PeriodFigures",
     "PolicyFigures",
     "ProviderFigures",
     "SurveyFigures",
+    "context_figures",
     "period_figures",
     "period_bounds",
 ]
@@ -167,6 +169,33 @@ class PeriodFigures:
     refreshed_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ContextFigures:
+    """The figures of a period that do not come from the summary tables: followers, policies,
+    providers, activities and surveys. A report's comparison with the previous period needs only
+    these (the previous period's appeals and deliveries are already in `PeriodFigures`)."""
+
+    followers: FollowerFigures
+    policies: PolicyFigures
+    providers: ProviderFigures | None
+    activities: ActivityFigures
+    surveys: list[SurveyFigures]
+
+
+async def context_figures(
+    *, scope: ReportScope, period_start: date, period_end: date, now: datetime, with_scores: bool = True
+) -> ContextFigures:
+    """Followers, policies, providers (city scope only), activities and surveys of the period."""
+    window = period_bounds(period_start, period_end)
+    return ContextFigures(
+        followers=await follower_figures(scope=scope, window=window),
+        policies=await policy_figures(scope=scope, window=window, period_end=period_end),
+        providers=await provider_figures(scope=scope, window=window) if scope.is_city else None,
+        activities=await activity_figures(scope=scope, window=window, now=now),
+        surveys=await survey_figures(scope=scope, window=window, with_scores=with_scores),
+    )
+
+
 async def period_figures(
     *, scope: ReportScope, period_start: date, period_end: date, settings: Settings, now: datetime | None = None,
     with_scores: bool = True,
@@ -178,23 +207,24 @@ async def period_figures(
         raise AppealError("开始日期不能晚于结束日期", code="invalid_period", field="start")
     now = now or datetime.now(timezone.utc)
     previous_start, previous_end = previous_period(period_start, period_end)
-    window = period_bounds(period_start, period_end)
     table = await summary_measures(period_start=period_start, period_end=period_end, group_by=GroupBy.total,
                                    scope=scope, settings=settings, now=now)
     before = await summary_measures(period_start=previous_start, period_end=previous_end, group_by=GroupBy.total,
                                     scope=scope, settings=settings, now=now, overdue=False)
     deliveries = await delivery_figures(period_start=period_start, period_end=period_end, scope=scope)
     deliveries_previous = await delivery_figures(period_start=previous_start, period_end=previous_end, scope=scope)
+    context = await context_figures(scope=scope, period_start=period_start, period_end=period_end, now=now,
+                                    with_scores=with_scores)
     return PeriodFigures(
         scope=scope, period_start=period_start, period_end=period_end,
         previous_start=previous_start, previous_end=previous_end,
         appeals=table.total, appeals_previous=before.total,
         deliveries=deliveries, deliveries_previous=deliveries_previous,
-        followers=await follower_figures(scope=scope, window=window),
-        policies=await policy_figures(scope=scope, window=window, period_end=period_end),
-        providers=await provider_figures(scope=scope, window=window) if scope.is_city else None,
-        activities=await activity_figures(scope=scope, window=window, now=now),
-        surveys=await survey_figures(scope=scope, window=window, with_scores=with_scores),
+        followers=context.followers,
+        policies=context.policies,
+        providers=context.providers,
+        activities=context.activities,
+        surveys=context.surveys,
         refreshed_at=table.refreshed_at,
     )
 

@@ -11,8 +11,9 @@ Where the numbers come from, and why:
   dashboard reads — so a report agrees with the dashboard for the same period by
   construction. The comparison column ("上期") is the previous period
   (`app.reporting.periods.previous_period`): the appeal and delivery figures from the
-  `*_previous` fields `period_figures` already computed, the others from `period_figures`
-  for the previous period, computed the same way;
+  `*_previous` fields `period_figures` already computed, the others from
+  `app.reporting.figures.context_figures` for the previous period (the part of
+  `period_figures` that does not read the summary tables), computed the same way;
 * the league table is `app.reporting.league.league_table` (ranks, scores and their changes);
 * the common issues are `app.appeal.common_issues.common_issues`, the largest `ISSUE_LIMIT`;
 * survey results are shown for the surveys `period_figures` lists that CLOSED within the
@@ -32,7 +33,7 @@ from typing import Any
 from app.appeal.calendar import SHANGHAI
 from app.appeal.common_issues import CommonIssue, CommonIssues, common_issues
 from app.config import Settings
-from app.reporting.figures import PeriodFigures, SurveyFigures, period_figures
+from app.reporting.figures import ContextFigures, PeriodFigures, SurveyFigures, context_figures, period_figures
 from app.reporting.league import League, league_table
 from app.reporting.periods import previous_period, quarter_label
 from app.reporting.scope import ReportScope
@@ -63,10 +64,12 @@ class SummaryLine:
     section: str
     """The group it is shown under (诉求办理, 政策服务, ...)."""
     label: str
-    read: Callable[[PeriodFigures], float | int | None]
+    read: Callable[[Any], float | int | None]
+    """Reads the value from a `PeriodFigures` (and, for the default comparison, from the
+    previous period's `ContextFigures`, which has the same attribute names)."""
     kind: str = "count"
     """count, rate (a fraction 0–1, shown as a percentage), days (working days), score, rating."""
-    previous: Callable[[PeriodFigures, PeriodFigures], float | int | None] | None = None
+    previous: Callable[[PeriodFigures, ContextFigures], float | int | None] | None = None
     """How the previous period's value is read from (this period's figures, the previous period's);
     default: `read` applied to the previous period's figures."""
     compare: bool = True
@@ -100,7 +103,7 @@ def _appeals(name: str) -> Callable[[PeriodFigures], Any]:
     return lambda f: getattr(f.appeals, name)
 
 
-def _appeals_previous(name: str) -> Callable[[PeriodFigures, PeriodFigures], Any]:
+def _appeals_previous(name: str) -> Callable[[PeriodFigures, ContextFigures], Any]:
     return lambda f, _p: getattr(f.appeals_previous, name)
 
 
@@ -108,7 +111,7 @@ def _deliveries(name: str) -> Callable[[PeriodFigures], Any]:
     return lambda f: getattr(f.deliveries, name)
 
 
-def _deliveries_previous(name: str) -> Callable[[PeriodFigures, PeriodFigures], Any]:
+def _deliveries_previous(name: str) -> Callable[[PeriodFigures, ContextFigures], Any]:
     return lambda f, _p: getattr(f.deliveries_previous, name)
 
 
@@ -186,7 +189,9 @@ class ReportContent:
     previous_label: str
     generated_at: datetime
     figures: PeriodFigures
-    previous_figures: PeriodFigures
+    previous_figures: ContextFigures
+    """The previous period's followers, policies, providers and activities (its appeals and
+    deliveries are `figures.appeals_previous` / `figures.deliveries_previous`)."""
     summary: list[SummaryValue]
     league: League
     issues: CommonIssues
@@ -220,8 +225,8 @@ async def compose_report(
     previous_start, previous_end = previous_period(period_start, period_end)
     figures = await period_figures(scope=scope, period_start=period_start, period_end=period_end,
                                    settings=settings, now=now)
-    previous_figures = await period_figures(scope=scope, period_start=previous_start, period_end=previous_end,
-                                            settings=settings, now=now, with_scores=False)
+    previous_figures = await context_figures(scope=scope, period_start=previous_start, period_end=previous_end,
+                                             now=now, with_scores=False)
     summary = [
         SummaryValue(
             line,

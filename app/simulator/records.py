@@ -55,6 +55,8 @@ class Recorder:
         # kind -> openid -> count: one small dict entry per recipient and kind used.
         self.counts: dict[str, dict[str, int]] = {kind: {} for kind in MESSAGE_KINDS}
         self.totals: Counter[str] = Counter({kind: 0 for kind in MESSAGE_KINDS})
+        # template_id -> messages delivered with it (template messages only).
+        self.template_ids: Counter[str] = Counter()
         self.recipient_count = 0
         self.callback_events: Counter[str] = Counter()
         self.pushes: Counter[str] = Counter()
@@ -83,6 +85,8 @@ class Recorder:
             self.recipient_count += 1
         per_openid[openid] = previous + 1
         self.totals[kind] += 1
+        if kind == "template":
+            self.template_ids[str(fields.get("template_id", ""))] += 1
         self.messages.append(
             {"seq": self.next_seq(), "time": time, "kind": kind, "appid": appid, "openid": openid, "raw": raw,
              **fields}
@@ -167,6 +171,13 @@ class Recorder:
             out["max_per_openid"] = {
                 kind: max(self.counts[kind].values(), default=0) for kind in MESSAGE_KINDS
             }
+            # messages received -> how many openids received that many, per kind: with
+            # `recipients` this proves "each of N exactly once" without shipping N rows.
+            out["histograms"] = {
+                kind: {str(times): n for times, n in sorted(Counter(self.counts[kind].values()).items())}
+                for kind in MESSAGE_KINDS
+            }
+            out["template_ids"] = dict(self.template_ids)
         else:
             out["messages"] = {o: self.message_counts(o) for o in self.recipients()}
         return out

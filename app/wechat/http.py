@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from app.ops import metrics
 from app.wechat.errors import (
     WeChatAPIError,
     WeChatTokenError,
@@ -246,7 +247,9 @@ class WeChatHTTP:
             exc.errmsg = _redact(errmsg, sensitive)
             raise
         finally:
-            latency_ms = int((time.perf_counter() - started) * 1000)
+            elapsed = time.perf_counter() - started
+            latency_ms = int(elapsed * 1000)
+            metrics.observe_wechat_call(api, errcode, outcome, elapsed)
             extra: dict[str, Any] = {
                 "wechat_api": api,
                 "method": method,

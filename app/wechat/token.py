@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import LockError
 
+from app.ops import metrics
 from app.wechat.errors import WeChatAPIError, WeChatCredentialError, WeChatTokenError, WeChatTransientError
 
 if TYPE_CHECKING:
@@ -286,6 +287,7 @@ class AccessTokenManager:
             expires_in = int(payload.get("expires_in", 7200))
         except (TypeError, ValueError):
             expires_in = 7200
+        metrics.count_token_fetch(self.appid, force=force_refresh)
         logger.info(
             "wechat token fetched fp=%s expires_in=%d force=%s",
             fingerprint(token),

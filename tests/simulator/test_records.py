@@ -36,6 +36,11 @@ async def test_stats_count_successful_messages_per_openid_and_kind(sim: Sim) -> 
     assert "messages" not in summary
     assert summary["max_per_openid"] == {"template": 2, "subscribe": 1, "custom": 1, "bizsend": 1}
     assert summary["recipients"] == 3
+    # how many openids got how many messages, per kind, and template messages per template id:
+    # what a million-recipient benchmark checks instead of shipping the per-openid table
+    assert summary["histograms"]["template"] == {"1": 1, "2": 1}
+    assert summary["histograms"]["custom"] == {"1": 1}
+    assert summary["template_ids"] == {"tpl_policy": 3}
     one = await sim.stats(openid="o_user_2")
     assert one["messages"] == {"o_user_2": {"template": 1, "subscribe": 0, "custom": 1, "bizsend": 0}}
 
