@@ -99,6 +99,9 @@ def dev(args: argparse.Namespace) -> int:
     # SIGTERM (as from `timeout` or a process manager) stops us like Ctrl-C does, so the
     # children and the embedded Redis are always stopped too, even during start-up.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C too, even when our parent started us with SIGINT ignored (a background job of a
+    # non-interactive shell, which every descendant inherits): Ctrl-C must always stop dev.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         resolve_redis_url(settings.redis_url, settings.resolved_var_dir)  # exported to the children
         _run_step(["migrate"], "applying migrations")
