@@ -202,6 +202,12 @@ class Settings(BaseSettings):
     )
     # -- end directory
 
+    # Policy search (app/policy/search.py).
+    policy_search_cache_seconds: int = Field(
+        default=60, ge=0, le=3600,
+        description="seconds a public search's ranked page is shared through Redis (chat, H5, mini-program); 0 = off",
+    )
+
     # The 12345 hotline and Open311 clients (server-to-server).
     hotline_secret: SecretStr = SecretStr("")
     hotline_callback_url: str = Field(default="", description="where appeal status changes are POSTed back to 12345")

@@ -14,11 +14,25 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis as redis_sync
 from redis.asyncio import Redis
 
 logger = logging.getLogger("qiyun.redis")
+
+
+def ping(**connection: Any) -> bool:
+    """Whether a Redis answers PING within a second; `connection` as for `redis.Redis`
+    (`host` and `port`, or `unix_socket_path`). For waiting on a server being started."""
+    try:
+        client = redis_sync.Redis(**{"socket_timeout": 1, **connection})
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except redis_sync.RedisError:
+        return False
 
 
 class EmbeddedRedis:
@@ -40,16 +54,7 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def alive(self) -> bool:
-        if not self.socket.exists():
-            return False
-        try:
-            client = redis_sync.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
-            try:
-                return bool(client.ping())
-            finally:
-                client.close()
-        except redis_sync.RedisError:
-            return False
+        return self.socket.exists() and ping(unix_socket_path=str(self.socket))
 
     def ensure_started(self, timeout: float = 10.0) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,7 +52,17 @@ from wechatpy.crypto import WeChatCrypto
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import drop_database, ensure_database, free_port, machine_line, percentile  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    QiyunProcess,
+    drop_database,
+    ensure_database,
+    free_port,
+    group_cpu_seconds,
+    machine_line,
+    percentile,
+    start_qiyun,
+    wait_http,
+)
 
 BENCH_APPID = "wx" + "00112233445566aa"
 BENCH_TOKEN = "qiyunbenchtoken"
@@ -80,6 +90,14 @@ class Measured:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     db_per_message: str = ""
+    cpu_seconds: float | None = None
+    """CPU (user + system) of the server's processes during the timed run."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cpu_ms_per_message(self) -> float | None:
+        handled = len(self.latencies) + self.failures
+        return self.cpu_seconds * 1000 / handled if self.cpu_seconds is not None and handled else None
 
     @property
     def throughput(self) -> float:
@@ -206,7 +224,9 @@ async def check_replies(
     return titles
 
 
-def server_env(var_dir: Path, *, database_url: str | None, redis_url: str | None) -> dict[str, str]:
+def server_env(
+    var_dir: Path, *, database_url: str | None, redis_url: str | None, api_base: str = "http://127.0.0.1:9"
+) -> dict[str, str]:
     env = {
         **os.environ,
         "QIYUN_ENV": "development",
@@ -216,7 +236,9 @@ def server_env(var_dir: Path, *, database_url: str | None, redis_url: str | None
         "WECHAT_SECRET": "0" * 32,
         "WECHAT_TOKEN": BENCH_TOKEN,
         "WECHAT_AES_KEY": BENCH_AES_KEY,
-        "WECHAT_API_BASE": "http://127.0.0.1:9",  # nothing should call out; if it does, it fails fast
+        # Qiyun's run points this at a simulator (follow-up messages go out as customer-service
+        # messages); the alternative calls out to nothing, so there it fails fast if it ever did.
+        "WECHAT_API_BASE": api_base,
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "json",
         "PYTHONPATH": str(ROOT),
@@ -237,8 +259,11 @@ def start_server(
     database_url: str | None = None,
     redis_url: str | None = None,
     auto_head: bool = True,
+    api_base: str = "http://127.0.0.1:9",
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    env = server_env(var_dir, database_url=database_url, redis_url=redis_url)
+    env = server_env(var_dir, database_url=database_url, redis_url=redis_url, api_base=api_base)
+    env.update(extra_env or {})
     if not auto_head:
         # sanic-ext's automatic HEAD/OPTIONS routes are added one by one at each worker's start,
         # each re-compiling the signal router: ~20 s of CPU per worker, minutes on a busy host
@@ -410,27 +435,35 @@ def measure(
     token: str = BENCH_TOKEN,
     aes_key: str = BENCH_AES_KEY,
     appid: str = BENCH_APPID,
+    pgid: int | None = None,
 ) -> Measured:
-    """Warm-up load, then the timed run, against a ready server."""
+    """Warm-up load, then the timed run, against a ready server (with `pgid`, the server's
+    process group, also the CPU its processes used during the timed run)."""
     kwargs = {"followers": args.followers, "token": token, "aes_key": aes_key, "appid": appid, "contents": contents}
     warmup = prepare(args.warmup, **kwargs)
     asyncio.run(drive(url, warmup, concurrency=args.concurrency, max_seconds=args.max_seconds))
     requests = prepare(args.requests, **kwargs)
     before = load()
+    cpu_before = group_cpu_seconds(pgid) if pgid else None
     latencies, failures, wall = asyncio.run(
         drive(url, requests, concurrency=args.concurrency, max_seconds=args.max_seconds)
     )
     result = Measured(name, processes, latencies, failures, wall, before, load())
+    if pgid and cpu_before is not None:
+        result.cpu_seconds = group_cpu_seconds(pgid) - cpu_before
     print(f"  {name}: {result.throughput:,.0f} requests/s, {failures} failed", flush=True)
     return result
 
 
-def run_qiyun(args: argparse.Namespace, scratch: Path, contents: Sequence[str]) -> Measured:
+def run_qiyun(args: argparse.Namespace, scratch: Path, contents: Sequence[str], *, search_cache: bool) -> Measured:
     before = asyncio.run(database_activity(args.database_url))
+    simulator, sim_url = start_simulator(scratch, args)
+    cache_env = {} if search_cache else {"POLICY_SEARCH_CACHE_SECONDS": "0"}
     process, url = start_server(
         scratch, workers=args.workers, database_url=args.database_url, redis_url=args.redis_url,
-        auto_head=not args.no_auto_head,
+        auto_head=not args.no_auto_head, api_base=sim_url, extra_env=cache_env,
     )
+    name = "qiyun" if search_cache else "qiyun, no search cache"
     try:
         asyncio.run(wait_ready(url, process=process))
         if args.policies:
@@ -438,12 +471,34 @@ def run_qiyun(args: argparse.Namespace, scratch: Path, contents: Sequence[str]) 
                 url, contents, token=BENCH_TOKEN, aes_key=BENCH_AES_KEY, appid=BENCH_APPID, database_url=args.database_url
             ))
             print(f"  qiyun: all {len(titles)} queries answered with a policy of the database, e.g. {titles[0]!r}")
-        result = measure("qiyun", f"{args.workers} Sanic worker(s)", url, args, contents=contents)
+        result = measure(name, f"{args.workers} Sanic worker(s)", url, args, contents=contents, pgid=process.pid)
+        time.sleep(2)  # follow-ups still in flight
+        custom = asyncio.run(custom_messages(sim_url))
+        result.notes.append(f"{custom:,} follow-up customer-service messages delivered to the simulator")
     finally:
         stop(process)
+        simulator.stop()
     messages = args.warmup + args.requests + (len(contents) if args.policies else 0)
     result.db_per_message = per_message(before, asyncio.run(database_activity(args.database_url)), messages)
     return result
+
+
+def start_simulator(scratch: Path, args: argparse.Namespace) -> tuple[QiyunProcess, str]:
+    """The WeChat simulator, for the follow-up messages Qiyun sends after a search's card
+    (the numbered list, related public services) through the customer-service API."""
+    port = free_port()
+    env = server_env(scratch, database_url=None, redis_url=None)
+    simulator = start_qiyun("simulator", "--port", str(port), "--latency-ms", str(args.wechat_latency_ms), env=env)
+    sim_url = f"http://127.0.0.1:{port}"
+    asyncio.run(wait_http(f"{sim_url}/_sim", timeout=60))
+    return simulator, sim_url
+
+
+async def custom_messages(sim_url: str) -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sim_url}/_sim/stats", params={"summary": "1"}) as response:
+            stats = await response.json()
+    return int(stats.get("totals", {}).get("custom", 0))
 
 
 def run_alternative(args: argparse.Namespace, scratch: Path, contents: Sequence[str], worker_class: str) -> Measured:
@@ -463,7 +518,7 @@ def run_alternative(args: argparse.Namespace, scratch: Path, contents: Sequence[
             url, contents, token=BENCH_TOKEN, aes_key=BENCH_AES_KEY, appid=BENCH_APPID, database_url=args.database_url
         ))
         print(f"  {name}: all {len(titles)} queries answered with a policy of the database, e.g. {titles[0]!r}")
-        result = measure(name, described, url, args, contents=contents)
+        result = measure(name, described, url, args, contents=contents, pgid=process.pid)
     finally:
         stop(process)
     messages = args.warmup + args.requests + len(contents)
@@ -473,24 +528,34 @@ def run_alternative(args: argparse.Namespace, scratch: Path, contents: Sequence[
 
 def print_table(results: list[Measured], args: argparse.Namespace) -> None:
     print(f"{'server':<34} {'processes':<36} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'ok':>6} {'failed':>6}  load avg before/after")
+          f"{'ok':>6} {'failed':>6} {'CPU ms/msg':>10}  load avg before/after")
     for r in results:
         if r.latencies:
             figures = (f"{r.throughput:7,.0f} {percentile(r.latencies, 0.5):8.1f} {percentile(r.latencies, 0.99):8.1f} "
                        f"{max(r.latencies):8.1f}")
         else:
             figures = f"{'-':>7} {'-':>8} {'-':>8} {'-':>8}"
-        print(f"{r.name:<34} {r.processes:<36} {figures} {len(r.latencies):6} {r.failures:6}  "
+        cpu = f"{r.cpu_ms_per_message:10.1f}" if r.cpu_ms_per_message is not None else f"{'-':>10}"
+        print(f"{r.name:<34} {r.processes:<36} {figures} {len(r.latencies):6} {r.failures:6} {cpu}  "
               f"{r.load_before[0]:.2f} / {r.load_after[0]:.2f}")
     print("(failed: no encrypted reply: an error, 10 s client timeout, or Qiyun's `success` after its 4 s deadline, "
           "whose reply then goes out as a customer-service message)")
+    print("(CPU ms/msg: user + system CPU of the server's own processes during the timed run, per message; "
+          "the database, Redis, the simulator and the load generator are not in it)")
     for r in results:
         if r.db_per_message:
             print(f"database work per message, {r.name}: {r.db_per_message}")
-    qiyun = next((r for r in results if r.name == "qiyun"), None)
-    for other in results:
-        if qiyun is not None and other is not qiyun and other.throughput:
-            print(f"throughput ratio qiyun / {other.name}: {qiyun.throughput / other.throughput:.2f}x")
+        for note in r.notes:
+            print(f"{r.name}: {note}")
+    for qiyun in (r for r in results if r.name.startswith("qiyun")):
+        for other in results:
+            if other.name.startswith("qiyun") or not other.throughput:
+                continue
+            ratio = f"throughput ratio {qiyun.name} / {other.name}: {qiyun.throughput / other.throughput:.2f}x"
+            if qiyun.cpu_ms_per_message and other.cpu_ms_per_message:
+                ratio += (f"; server CPU per message {qiyun.cpu_ms_per_message:.1f} ms against "
+                          f"{other.cpu_ms_per_message:.1f} ms")
+            print(ratio)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,6 +588,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-only", action="store_true", help="seed --policies into --database-url and stop")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the servers' stderr logs there at the end")
     parser.add_argument("--only-flask", action="store_true", help="skip Qiyun (with --compare-flask; for development)")
+    parser.add_argument("--search-cache", choices=("both", "on", "off"), default="both",
+                        help="with --policies: run Qiyun with the shared search page cache, without, or both")
+    parser.add_argument("--wechat-latency-ms", type=int, default=50,
+                        help="the simulator's latency for Qiyun's follow-up customer-service messages")
     args = parser.parse_args(argv)
 
     if not 1 <= args.requests <= MAX_REQUESTS or not 0 < args.max_seconds <= MAX_SECONDS:
@@ -575,9 +644,11 @@ def main(argv: list[str] | None = None) -> int:
                f"{f', gthread {args.threads} threads' if 'gthread' in classes else ''})" if args.compare_flask else "")
         )
         if not args.only_flask:
-            if args.redis_url:
-                flush_redis(args.redis_url)
-            results.append(run_qiyun(args, Path(scratch.name), contents))
+            variants = {"on": [True], "off": [False], "both": [True, False]}[args.search_cache]
+            for search_cache in variants if args.policies else [True]:
+                if args.redis_url:
+                    flush_redis(args.redis_url)
+                results.append(run_qiyun(args, Path(scratch.name), contents, search_cache=search_cache))
         if args.compare_flask:
             for worker_class in classes:
                 flush_redis(args.redis_url)

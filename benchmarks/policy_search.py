@@ -13,7 +13,17 @@ questions, filters, deep pages and queries without hits. Prints the insert and b
 latency p50/p95/p99 per kind of query and overall, with the machine line.
 
 With a PostgreSQL URL the benchmark creates its own scratch database on that server and drops
-it afterwards; the schema comes from the project's migrations, as in production.
+it afterwards; the schema comes from the project's migrations, as in production. With
+`--reuse-database` it only times the queries, on a database that already holds the generated
+policies and their index (the callback benchmark seeds the same ones, with the same generator
+and seed, into `qiyun_bench_callback`):
+
+    python benchmarks/policy_search.py --reuse-database \
+        --database-url postgres://postgres@127.0.0.1:5432/qiyun_bench_callback --redis-url redis://127.0.0.1:6379/8
+
+With `--redis-url` the mix is timed a second time through the shared page cache the chat, the
+H5 pages and the mini-program use (`app.policy.search_cache`, POLICY_SEARCH_CACHE_SECONDS):
+what a query someone asked a moment ago costs. The Redis database is flushed first.
 """
 
 from __future__ import annotations
@@ -40,11 +50,14 @@ from app.organisation.models import Organisation, OrganisationKind  # noqa: E402
 from app.policy import segment  # noqa: E402
 from app.policy.models import Policy, PolicyStatus, SupportType  # noqa: E402
 from app.policy.search import SearchFilters, rebuild_index, search_policies  # noqa: E402
+from app.policy.search_cache import SearchPageCache  # noqa: E402
+from app.redis_client import connect  # noqa: E402
 from benchmarks.support import (  # noqa: E402
     database_version,
     drop_database,
     machine_line,
     percentile,
+    require_loopback,
     scratch_database,
 )
 
@@ -229,7 +242,7 @@ async def insert_policies(url: str, count: int, seed: int) -> tuple[float, int]:
     return time.perf_counter() - started, characters
 
 
-async def time_queries(rounds: int) -> None:
+async def time_queries(rounds: int, *, cache: SearchPageCache | None = None) -> None:
     rng = random.Random(7)
     cases: list[tuple[str, str, SearchFilters | None, int]] = []
     for kind, queries in QUERIES.items():
@@ -240,19 +253,20 @@ async def time_queries(rounds: int) -> None:
     cases += [("page 10", query, None, 90) for query in common[:4]]
     cases += [("empty query", "", None, 0), ("empty query", "", SearchFilters(district=District.xuhui), 0)]
 
-    for _, query, filters, offset in cases:  # warm caches once
-        await search_policies(query=query, filters=filters, offset=offset, today=TODAY)
+    for _, query, filters, offset in cases:  # warm caches once (and fill the page cache, if any)
+        await search_policies(query=query, filters=filters, offset=offset, limit=10, today=TODAY, cache=cache)
     samples: dict[str, list[float]] = {}
     totals: dict[str, list[int]] = {}
     order = cases * rounds
     rng.shuffle(order)
     for kind, query, filters, offset in order:
         started = time.perf_counter()
-        result = await search_policies(query=query, filters=filters, offset=offset, limit=10, today=TODAY)
+        result = await search_policies(query=query, filters=filters, offset=offset, limit=10, today=TODAY, cache=cache)
         samples.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
         totals.setdefault(kind, []).append(result.total)
     every = [value for values in samples.values() for value in values]
-    print(f"search latency over {len(every):,} searches (ms, end to end incl. snippets):")
+    how = "through the shared page cache" if cache else "ranked by the database every time"
+    print(f"search latency over {len(every):,} searches, {how} (ms, end to end incl. snippets):")
     for kind, values in samples.items():
         print(
             f"  {kind:<12} n={len(values):<5} p50 {percentile(values, 0.5):7.1f}  p95 {percentile(values, 0.95):7.1f}  "
@@ -276,10 +290,17 @@ async def index_size(url: str) -> str:
 async def run(args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="qiyun-bench-"))
     database = None
-    if args.database_url and db.backend_name(args.database_url) == "postgres":
+    if args.reuse_database:
+        if not args.database_url or db.backend_name(args.database_url) != "postgres":
+            raise SystemExit("--reuse-database needs --database-url postgres://…/NAME of a seeded database")
+        url = args.database_url
+    elif args.database_url and db.backend_name(args.database_url) == "postgres":
         url = database = await scratch_database(args.database_url)
     else:
         url = args.database_url or f"sqlite://{scratch / 'bench.sqlite3'}"
+    redis = None
+    if args.redis_url:
+        require_loopback(args.redis_url, "--redis-url")  # it is flushed
     try:
         await db.apply_migrations(url)
         await db.open_database(url)
@@ -288,31 +309,45 @@ async def run(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             await segment.ensure_ready()
             print(f"jieba with the policy dictionary loaded in {time.perf_counter() - started:.2f}s")
-            seconds, characters = await insert_policies(url, args.policies, args.seed)
-            print(f"inserted {args.policies:,} policies ({characters / args.policies:,.0f} characters each) in {seconds:.1f}s")
-            started = time.perf_counter()
-            indexed = await rebuild_index()
-            elapsed = time.perf_counter() - started
-            print(
-                f"index build (rebuild_index: segmentation + index writes): {indexed:,} policies in {elapsed:.1f}s "
-                f"= {indexed / elapsed:,.0f} policies/s, {characters / elapsed / 1000:,.0f}k characters/s; "
-                f"{await index_size(url)}"
-            )
-            if db.backend_name(url) == "postgres":  # what autovacuum does soon after a bulk load
-                await connections.get("default").execute_script("VACUUM ANALYZE")
+            if args.reuse_database:
+                present = await Policy.all().count()
+                print(f"reused database: {present:,} policies and their index; {await index_size(url)}")
+            else:
+                await build(url, args)
             await time_queries(args.rounds)
+            if args.redis_url:
+                redis = connect(args.redis_url)
+                await redis.flushdb()
+                await time_queries(args.rounds, cache=SearchPageCache(redis=redis, ttl_s=3600))
         finally:
             await db.close_database()
     finally:
+        if redis is not None:
+            await redis.flushdb()
+            await redis.aclose()
         if database:
             await drop_database(database)
         for leftover in scratch.iterdir():
             leftover.unlink()
         scratch.rmdir()
-    print(
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {args.policies:,} policies"
-    )
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(machine_line(version))
+
+
+async def build(url: str, args: argparse.Namespace) -> None:
+    """Insert the generated policies and build their index, printing the times."""
+    seconds, characters = await insert_policies(url, args.policies, args.seed)
+    print(f"inserted {args.policies:,} policies ({characters / args.policies:,.0f} characters each) in {seconds:.1f}s")
+    started = time.perf_counter()
+    indexed = await rebuild_index()
+    elapsed = time.perf_counter() - started
+    print(
+        f"index build (rebuild_index: segmentation + index writes): {indexed:,} policies in {elapsed:.1f}s "
+        f"= {indexed / elapsed:,.0f} policies/s, {characters / elapsed / 1000:,.0f}k characters/s; "
+        f"{await index_size(url)}"
+    )
+    if db.backend_name(url) == "postgres":  # what autovacuum does soon after a bulk load
+        await connections.get("default").execute_script("VACUUM ANALYZE")
 
 
 def main() -> None:
@@ -321,6 +356,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="times each query of the mix is run")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--database-url", help="postgres://… server to benchmark on (default: a temporary SQLite file)")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="--database-url names a database already holding the generated policies: only time the queries")
+    parser.add_argument("--redis-url", help="redis://127.0.0.1:6379/N (FLUSHED): also time the mix through the page cache")
     asyncio.run(run(parser.parse_args()))
 
 

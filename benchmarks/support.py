@@ -36,6 +36,7 @@ __all__ = [
     "drop_database",
     "ensure_database",
     "free_port",
+    "group_cpu_seconds",
     "load_average",
     "machine_line",
     "percentile",
@@ -168,6 +169,23 @@ def machine_line(database: str = "") -> str:
     if database:
         parts.append(database)
     return "machine: " + ", ".join(parts)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group `pgid`
+    (a server started in its own session: Sanic's or gunicorn's manager and its workers).
+    Read before and after a timed run: the difference is the server's own work, whatever
+    else runs on the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ..., utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:

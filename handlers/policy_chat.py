@@ -19,6 +19,7 @@ from app.policy.display import application_state, support_label
 from app.policy.models import Policy
 from app.policy.recommend import recommend_for_user
 from app.policy.search import search_policies
+from app.policy.search_cache import SearchPageCache
 from handlers.context import Context
 from handlers.directory_chat import related_services_text
 from handlers.replies import Article, News, Text
@@ -105,7 +106,9 @@ async def answer_search(ctx: Context, text: str):
     if query.isdigit() and len(query) <= 2:
         return NUMBER_WITHOUT_LIST
     today = _today()
-    result = await search_policies(query=query, limit=RESULTS_SHOWN, today=today)
+    result = await search_policies(
+        query=query, limit=RESULTS_SHOWN, today=today, cache=SearchPageCache.public(ctx.resources)
+    )
     services = await related_services_text(ctx, query)  # public services for the same words
     if not result.hits:
         if services:

@@ -130,6 +130,9 @@ def settings(var_dir: Path, database_url: str, redis_url: str, simulator) -> Set
         miniprogram_token=TEST_MP_TOKEN,
         miniprogram_aes_key=TEST_MP_AES_KEY,
         log_format="text",
+        # Tests publish and search within the same second; the shared search cache has its own
+        # tests (tests/policy/test_search_cache.py and the chat's), which turn it on.
+        policy_search_cache_seconds=0,
     )
 
 

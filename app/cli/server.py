@@ -56,14 +56,12 @@ def serve(args: argparse.Namespace) -> int:
 
 @command("worker", help="run the background job worker (arq) with its cron jobs")
 def worker(args: argparse.Namespace) -> int:
-    from arq.worker import Worker
-
-    from app.jobs.worker import worker_settings
+    from app.jobs.worker import JobWorker, worker_settings
 
     settings = settings_and_logging()
     _prepare_metrics(settings)
     try:
-        asyncio.run(_run_worker(Worker, worker_settings(settings)))
+        asyncio.run(_run_worker(JobWorker, worker_settings(settings)))
     finally:
         stop_embedded_redis()
     return 0

@@ -26,7 +26,12 @@ async def healthz(request: Request) -> HTTPResponse:
 
 @bp.get("/readyz")
 async def readyz(request: Request) -> HTTPResponse:
-    """Ready: database and Redis reachable and every migration applied."""
+    """Ready: database and Redis reachable and every migration applied. A worker whose
+    connections are not open yet (the moment after it starts) is not ready either: 503."""
+    resources = getattr(request.app.ctx, "resources", None)
+    if resources is None:
+        checks = {name: "starting" for name in ("database", "redis", "migrations")}
+        return json({"status": "starting", "checks": checks}, status=503, headers={"Retry-After": "1"})
     checks: dict[str, str] = {}
 
     async def check(name: str, probe) -> None:
@@ -42,7 +47,7 @@ async def readyz(request: Request) -> HTTPResponse:
             raise RuntimeError(f"{len(pending)} pending: {', '.join(pending[:3])}")
 
     await check("database", db.ping_database)
-    await check("redis", request.app.ctx.resources.redis.ping)
+    await check("redis", resources.redis.ping)
     if checks["database"] == "ok":
         await check("migrations", migrations)
     else:

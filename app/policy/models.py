@@ -61,7 +61,14 @@ class Policy(Model):
 
     class Meta:
         table = "policy"
-        indexes = (("status", "expiry_date"), ("support_type",), ("status", "publish_date"), ("organisation_id", "status"))
+        indexes = (
+            ("status", "expiry_date"),
+            ("support_type",),
+            ("status", "publish_date"),
+            ("organisation_id", "status"),
+            # The match index's freshness check (app/policy/match_index.py) reads only this.
+            ("status", "updated_at", "id"),
+        )
 
     def __str__(self) -> str:
         return f"{self.title} ({self.doc_number})" if self.doc_number else self.title

@@ -29,7 +29,8 @@ from app.enterprise.reference import District
 from app.policy import segment
 from app.policy.highlight import Highlighter
 from app.policy.models import Policy, PolicyStatus, SupportType
-from app.policy.search_index import IndexedDocument, index_for
+from app.policy.search_cache import SearchPageCache, page_key
+from app.policy.search_index import IndexedDocument, IndexPage, index_for
 
 MAX_LIMIT = 50
 #: Characters of context in a snippet, and how many of them precede the first match.
@@ -89,10 +90,13 @@ async def search_policies(
     limit: int = 10,
     offset: int = 0,
     today: date | None = None,
+    cache: SearchPageCache | None = None,
 ) -> SearchResult:
     """Published and expired policies matching `query`, best first (an empty query, or one of
     only stop words such as 有什么政策, lists the newest). `total` counts every match under the
-    filters; `suggestion` says what to try when nothing matched."""
+    filters; `suggestion` says what to try when nothing matched. With `cache`, the ranked page
+    may come from a search made up to its TTL ago (public searches; see `search_cache`); the
+    policies shown are always read as they are now."""
     filters = filters or SearchFilters()
     today = today or _today()
     limit = max(1, min(limit, MAX_LIMIT))
@@ -102,7 +106,17 @@ async def search_policies(
     groups = [term.alternatives for term in terms]
     client = connections.get(CONNECTION)
     index = index_for(client)
-    page = await index.search(client, groups=groups, filters=filters, today=today, limit=limit, offset=offset)
+
+    async def rank() -> IndexPage:
+        return await index.search(client, groups=groups, filters=filters, today=today, limit=limit, offset=offset)
+
+    if cache is None:
+        page = await rank()
+    else:
+        key = page_key(
+            backend=client.capabilities.dialect, groups=groups, filters=filters, today=today, limit=limit, offset=offset
+        )
+        page = await cache.page(key, rank)
 
     # The page is read from `policy` itself, so a hit always shows (and is judged by) the
     # policy as it is now, even if its index entry were behind.

@@ -7,7 +7,8 @@
   on PostgreSQL.
 * For an enterprise: the policies it qualifies for, each with the reasons in Chinese
   (`match_reasons`, `matched_policies`). The Python check and the SQL query implement
-  the same rules; the tests hold them to each other.
+  the same rules; the tests hold them to each other, and `matched_policies` finds the
+  policies through an index of their rules (`app.policy.match_index`) held to `match_reasons`.
 
 The rules, all of which must hold (an empty list or None means "no restriction"):
 
@@ -26,8 +27,6 @@ The rules, all of which must hold (an empty list or None means "no restriction")
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +40,7 @@ from tortoise.queryset import QuerySet
 from app.enterprise import industry
 from app.enterprise.models import Enterprise, EnterpriseTag
 from app.enterprise.reference import District, LifecycleStage, Ownership, SizeClass
-from app.policy.models import Policy, PolicyStatus
+from app.policy.models import Policy
 
 __all__ = [
     "PolicyMatch",
@@ -288,52 +287,31 @@ class PolicyMatch:
     reasons: list[str] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=100_000)
-def _parsed_targeting(stored_json: str) -> Targeting:
-    """Stored targeting (canonical JSON) -> Targeting, kept for the process: validating tens of
-    thousands of them on every match was most of its time. Treat the result as read-only."""
-    return Targeting.from_stored(json.loads(stored_json))
-
-
 async def matched_policies(*, enterprise_id: int, today: date, limit: int | None = None) -> list[PolicyMatch]:
     """The published, unexpired policies `enterprise_id` qualifies for, with reasons; the more
     specific policies (more rules) first, then the newest; the first `limit` of them if given.
     Raises DoesNotExist for an unknown id.
 
-    Only (id, targeting, publish date) of every live policy is read, each distinct targeting
-    is parsed and checked once (policies share targetings: "everyone", one district, ...), and
-    only the matches returned are loaded whole with their issuers: at 50,000 policies loading
-    and validating every row with its organisations took seconds per enterprise."""
+    The policies are found in the process's index of the published policies' rules
+    (`app.policy.match_index`, checked against the database's state on every call), so only the
+    policies returned have their reasons worked out and are loaded whole with their issuers: at
+    50,000 policies checking every live policy's rules took tens of seconds per enterprise."""
+    from app.policy.match_index import live_index  # it builds on this module's rules
+
     enterprise = await Enterprise.get(id=enterprise_id)
-    rows = await (
-        Policy.filter(status=PolicyStatus.published)
-        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
-        .values_list("id", "targeting", "publish_date")
-    )
-    verdicts: dict[str, tuple[int, list[str]] | None] = {}
-    scored: list[tuple[int, date, int, list[str]]] = []
-    for policy_id, stored, published in rows:
-        key = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
-        if key not in verdicts:
-            try:
-                targeting = _parsed_targeting(key)
-            except ValueError:
-                logger.warning("policy %s has unreadable targeting, skipped in matching", policy_id)
-                verdicts[key] = None
-                continue
-            reasons = match_reasons(targeting, enterprise, today=today)
-            verdicts[key] = None if reasons is None else (targeting.dimensions(), reasons)
-        verdict = verdicts[key]
-        if verdict is not None:
-            scored.append((verdict[0], published or date.min, policy_id, verdict[1]))
-    scored.sort(key=lambda item: item[:3], reverse=True)
-    if limit is not None:
-        scored = scored[:limit]
+    index = await live_index()
+    found: list[tuple[int, list[str]]] = []
+    for policy_id in index.matching(enterprise, today=today, limit=limit):
+        reasons = match_reasons(index.targetings[policy_id], enterprise, today=today)
+        if reasons is None:  # the index and the rules disagree: a bug, the rules win
+            logger.error("policy %s matched enterprise %s by the index but not by its rules", policy_id, enterprise_id)
+            continue
+        found.append((policy_id, reasons))
     policies = {
         policy.id: policy
-        for policy in await Policy.filter(id__in=[item[2] for item in scored]).prefetch_related("issuing_organisations")
+        for policy in await Policy.filter(id__in=[policy_id for policy_id, _ in found]).prefetch_related("issuing_organisations")
     }
-    return [PolicyMatch(policies[policy_id], list(reasons)) for _, _, policy_id, reasons in scored if policy_id in policies]
+    return [PolicyMatch(policies[policy_id], reasons) for policy_id, reasons in found if policy_id in policies]
 
 
 # -- wording ------------------------------------------------------------------------------

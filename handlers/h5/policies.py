@@ -17,6 +17,7 @@ from app.identity.service import active_bindings
 from app.policy.display import amount_text, application_state, support_label
 from app.policy.models import SupportType
 from app.policy.search import SearchFilters, search_policies
+from app.policy.search_cache import SearchPageCache
 from app.policy.errors import PolicyNotFound
 from app.policy.service import get_published_policy
 from app.policy.targeting import Targeting, match_reasons
@@ -53,6 +54,7 @@ async def policy_list(request: Request) -> HTTPResponse:
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
         today=today,
+        cache=SearchPageCache.public(request.app.ctx.resources),
     )
     rows = [
         {

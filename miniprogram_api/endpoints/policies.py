@@ -17,6 +17,7 @@ from app.policy import favourites as favourite_service
 from app.policy.recommend import recommend_for_user
 from app.policy.errors import PolicyNotFound
 from app.policy.search import SearchFilters, search_policies
+from app.policy.search_cache import SearchPageCache
 from app.policy.service import get_published_policy
 from app.policy.targeting import Targeting, match_reasons
 from miniprogram_api.auth import authenticated, current_user
@@ -75,6 +76,7 @@ async def search(request: Request, query: PolicySearchQuery) -> HTTPResponse:
         limit=query.limit,
         offset=offset,
         today=today,
+        cache=SearchPageCache.public(request.app.ctx.resources),
     )
     user = current_user(request)
     starred = await favourite_service.favourite_ids(user=user, policy_ids=[hit.policy.id for hit in result.hits])

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import redis as redis_sync
 
+from app.redis_client import ping
 from tests.conftest import free_port
 from tests.push.conftest import SimControl as PushSimControl
 
@@ -55,14 +56,7 @@ class RedisServer:
             time.sleep(0.02)
 
     def alive(self) -> bool:
-        try:
-            client = redis_sync.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
-            try:
-                return bool(client.ping())
-            finally:
-                client.close()
-        except redis_sync.RedisError:
-            return False
+        return ping(host="127.0.0.1", port=self.port)
 
     def kill(self) -> None:
         """SIGKILL: every connection drops at once, nothing is written on the way out."""
@@ -143,6 +137,20 @@ async def eventually(check: Callable[[], Any], *, timeout: float, interval: floa
         if loop.time() > deadline:
             raise AssertionError(f"not within {timeout}s: {what or check}")
         await asyncio.sleep(interval)
+
+
+async def stop_worker(worker: Any, running: asyncio.Task, *, timeout: float = 30) -> None:
+    """Stop an in-process arq worker as SIGTERM does in production: no new jobs, the running ones
+    finish (up to `timeout`), then the poll loop is cancelled and the worker closed. arq's
+    `close()` alone cancels running jobs and then raises their CancelledError."""
+    worker.allow_pick_jobs = False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while any(not task.done() for task in worker.tasks.values()) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await worker.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from app.enterprise.reference import BindingRole, District
 from app.messagelog.models import MessageLog
 from app.policy.models import Policy, PolicyStatus, SupportType
 from app.policy.search import reindex_policy
+from app.policy.search_cache import KEY_PREFIX
 from tests.identity.factories import make_enterprise
 
 OPENID = "oPolicyChat0001"
@@ -66,6 +67,21 @@ async def test_a_keyword_returns_the_best_match_as_a_card_and_the_rest_as_a_numb
             break
         await asyncio.sleep(0.05)
     assert kinds == ["passive_reply", "custom"]
+
+
+async def test_followers_asking_the_same_words_share_one_ranked_page_for_a_few_seconds(sim, db, resources, redis):
+    resources.settings = resources.settings.model_copy(update={"policy_search_cache_seconds": 30})
+    first = await publish("科技型中小企业研发费用补贴实施细则", summary="研发补贴")
+    card = (await sim.push(OPENID, type="text", content="研发补贴"))["reply"]
+    assert [key async for key in redis.scan_iter(match=KEY_PREFIX + "*")] != []
+
+    # Published after the first search: the next follower within the TTL gets the shared page.
+    await publish("研发补贴配套政策", summary="研发补贴")
+    again = (await sim.push("oPolicyChat0002", type="text", content="研发补贴"))["reply"]
+    article = again["Articles"][0] if isinstance(again.get("Articles"), list) else again["Articles"]["item"]
+    assert article["Url"].endswith(f"/h5/policies/{first.id}")
+    assert len([key async for key in redis.scan_iter(match=KEY_PREFIX + "*")]) == 1
+    assert card["MsgType"] == again["MsgType"] == "news"
 
 
 async def test_a_number_after_a_search_opens_that_result(sim, db):

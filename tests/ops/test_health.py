@@ -60,3 +60,12 @@ async def test_readyz_unavailable_when_redis_is_unreachable(server, http, resour
     assert response.status == 503
     assert body["checks"]["redis"].startswith("error: ConnectionError")
     assert body["checks"]["database"] == "ok"
+
+
+async def test_readyz_unavailable_while_a_worker_is_still_opening_its_connections(running_app, http):
+    app, url = running_app
+    assert getattr(app.ctx, "resources", None) is None  # as between a worker's start and its listener
+    async with http.get(f"{url}/readyz") as response:
+        body = await response.json()
+    assert response.status == 503 and response.headers["Retry-After"] == "1"
+    assert body["status"] == "starting"
