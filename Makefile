@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-postgres test-cluster test-faults test-security install clean
+.PHONY: dev test test-python test-miniprogram miniprogram test-postgres test-cluster test-faults test-security install clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -21,9 +21,38 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/qiyun dev
 
-## Run the test suite (embedded SQLite + Redis unless QIYUN_TEST_DATABASE_URL / QIYUN_TEST_REDIS_URL are set).
-test: $(STAMP)
+## Run the test suite: the mini-program's jest tests, then the Python suite (embedded SQLite +
+## Redis unless QIYUN_TEST_DATABASE_URL / QIYUN_TEST_REDIS_URL are set).
+test: test-miniprogram test-python
+
+test-python: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The mini-program client (miniprogram/): npm packages from its lock file, the npm build,
+## jest (components with miniprogram-simulate, pages' logic) and the type check. Without
+## Node.js it is skipped with a note, unless QIYUN_REQUIRE_MINIPROGRAM is set (CI sets it).
+MP := miniprogram
+MP_STAMP := $(MP)/node_modules/.qiyun-installed
+
+$(MP_STAMP): $(MP)/package.json $(MP)/package-lock.json
+	cd $(MP) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(MP)/miniprogram_npm/.built: $(MP_STAMP) $(MP)/scripts/build-npm.js
+	cd $(MP) && npm run --silent build:npm
+	@touch $@
+
+miniprogram: $(MP)/miniprogram_npm/.built
+
+test-miniprogram:
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory miniprogram && \
+	  cd $(MP) && npm test --silent -- --ci && npm run --silent typecheck; \
+	elif [ -n "$$QIYUN_REQUIRE_MINIPROGRAM" ]; then \
+	  echo "the mini-program tests need Node.js 20 and npm (QIYUN_REQUIRE_MINIPROGRAM is set)" >&2; exit 1; \
+	else \
+	  echo "skipping the mini-program tests: Node.js/npm not found (install Node.js 20 to run them)"; \
+	fi
 
 ## The same suite on the local PostgreSQL and Redis.
 test-postgres: $(STAMP)
@@ -48,4 +77,4 @@ test-security: $(STAMP)
 	$(BIN)/python -m pytest tests/security $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(MP)/node_modules $(MP)/miniprogram_npm

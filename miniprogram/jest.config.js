@@ -5,6 +5,13 @@ module.exports = {
   testEnvironment: 'jsdom',
   testMatch: ['<rootDir>/tests/**/*.test.js'],
   setupFiles: ['<rootDir>/tests/setup.js'],
+  setupFilesAfterEnv: ['<rootDir>/tests/setup-after-env.js'],
   snapshotSerializers: ['miniprogram-simulate/jest-snapshot-plugin'],
+  // TDesign's locale mixin imports dayjs, which the npm build nests under its own
+  // miniprogram_npm/ (WeChat resolves it there, Node's resolver does not).
+  moduleNameMapper: {
+    '^dayjs$': '<rootDir>/miniprogram_npm/tdesign-miniprogram/miniprogram_npm/dayjs/index.js',
+    '^dayjs/(.*)$': '<rootDir>/miniprogram_npm/tdesign-miniprogram/miniprogram_npm/dayjs/$1',
+  },
   restoreMocks: true,
 }

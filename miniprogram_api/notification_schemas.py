@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.notification.inbox import ReceivedMessage
 from app.notification.ledger import DECISIONS
 
 from app.policy.models import SupportType
@@ -88,3 +92,18 @@ class SubscribeTemplateOut(BaseModel):
 
 class SubscribeTemplatesOut(BaseModel):
     items: list[SubscribeTemplateOut]
+
+
+class ReceivedMessageOut(BaseModel):
+    id: int
+    title: str = Field(description="消息标题（模板名称，如“诉求答复通知”）")
+    summary: str = Field(description="消息内容摘要")
+    channel: str = Field(description="official_account（公众号）或 miniprogram（小程序）")
+    channel_label: str
+    related_type: str = Field(description="关联对象类型：appeal、activity、survey、provider、report 等；无则为空")
+    related_id: int | None = Field(description="关联对象 ID")
+    sent_at: datetime
+
+    @classmethod
+    def build(cls, message: ReceivedMessage) -> ReceivedMessageOut:
+        return cls(**asdict(message))

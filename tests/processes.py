@@ -21,9 +21,13 @@ connections). Both lines are INFO: do not start them with LOG_LEVEL above INFO.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -331,3 +335,76 @@ async def running(settings: Settings, *, servers: int = 0, workers: int = 0, **o
             *(cluster.server() for _ in range(servers)), *(cluster.worker() for _ in range(workers))
         )
         yield cluster
+
+
+class DevProcess:
+    """`qiyun dev` as a newcomer runs it: no configuration of ours (every QIYUN_, DATABASE_,
+    REDIS_, WECHAT_ and MINIPROGRAM_ variable removed), its own VAR_DIR, free ports.
+
+        with DevProcess(tmp_path) as dev:
+            dev.url, dev.simulator_url, dev.credentials["MINIPROGRAM_APPID"], dev.output()
+        # stopped with SIGINT (Ctrl-C) here; dev.returncode says how it ended
+
+    Started synchronously (it is a whole product, not a piece of the test's event loop);
+    its output is drained by a thread so a full pipe never blocks the children.
+    """
+
+    READY_LINE = "Press Ctrl-C to stop."
+
+    def __init__(self, tmp_path: Path, *, enterprises: int = 60, timeout: float = 120.0) -> None:
+        self.var_dir = tmp_path / "var"
+        self.cwd = tmp_path
+        self.port, self.simulator_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
+        self.enterprises = enterprises
+        self.timeout = timeout
+        self.lines: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+        self.returncode: int | None = None
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return json.loads((self.var_dir / "dev-credentials.json").read_text())
+
+    def __enter__(self) -> DevProcess:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("QIYUN_", "DATABASE_", "REDIS_", "WECHAT_", "MINIPROGRAM_"))
+        }
+        env["VAR_DIR"] = str(self.var_dir)
+        argv = [sys.executable, "-m", "app", "dev", "--port", str(self.port),
+                "--simulator-port", str(self.simulator_port), "--enterprises", str(self.enterprises)]
+        self.process = subprocess.Popen(
+            argv, env=env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                line = self.process.stdout.readline()
+                if not line and self.process.poll() is not None:
+                    break
+                self.lines.append(line)
+                if self.READY_LINE in line:
+                    break
+            threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
+            if "Qiyun is running" not in self.output():
+                raise ProcessFailed(f"qiyun dev did not start:\n{self.output()[-3000:]}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.returncode = self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise

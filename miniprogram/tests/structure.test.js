@@ -23,6 +23,39 @@ describe('project structure', () => {
     }
   })
 
+  test('the tab bar lists 2 to 5 pages of app.json, the first page is a tab (the home)', () => {
+    const tabs = app.tabBar.list.map((tab) => tab.pagePath)
+    expect(tabs.length).toBeGreaterThanOrEqual(2)
+    expect(tabs.length).toBeLessThanOrEqual(5)
+    for (const tab of tabs) expect(app.pages).toContain(tab)
+    expect(tabs[0]).toBe(app.pages[0])
+    expect(new Set(app.pages).size).toBe(app.pages.length)
+  })
+
+  test.each(app.tabBar.list)('the tab $text has both icons, local PNGs within 40 KB', (tab) => {
+    for (const icon of [tab.iconPath, tab.selectedIconPath]) {
+      const file = path.join(root, icon)
+      expect([icon, fs.existsSync(file)]).toEqual([icon, true])
+      expect(fs.readFileSync(file).subarray(1, 4).toString()).toBe('PNG')
+      expect(fs.statSync(file).size).toBeLessThanOrEqual(40 * 1024)
+    }
+  })
+
+  test('every page directory is listed in app.json (no orphan pages)', () => {
+    const dirs = fs.readdirSync(path.join(root, 'pages')).map((name) => `pages/${name}/${name}`)
+    expect(dirs.sort()).toEqual([...app.pages].sort())
+  })
+
+  test('every component directory is used by some page or component', () => {
+    const used = new Set()
+    for (const rel of [...jsonFiles('pages'), ...jsonFiles('components')]) {
+      for (const target of Object.values(readJson(rel).usingComponents || {})) used.add(target)
+    }
+    for (const name of fs.readdirSync(path.join(root, 'components'))) {
+      expect([name, used.has(`/components/${name}/${name}`)]).toEqual([name, true])
+    }
+  })
+
   const owners = ['app.json', ...jsonFiles('pages'), ...jsonFiles('components')]
   test.each(owners)('usingComponents of %s resolve', (rel) => {
     const using = readJson(rel).usingComponents || {}

@@ -119,7 +119,9 @@ function send({ url, method = 'GET', data, header = {}, timeout = DEFAULT_TIMEOU
         url: fullUrl,
         method,
         data,
-        header: { 'content-type': 'application/json', ...header },
+        // JSON unless the caller names its own type in any spelling (a multipart form from
+        // utils/multipart.js, whose ArrayBuffer body wx.request sends as is).
+        header: headerValue(header, 'content-type') === undefined ? { 'content-type': 'application/json', ...header } : header,
         dataType: 'json',
         timeout,
         success(res) {

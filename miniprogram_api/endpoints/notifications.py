@@ -1,5 +1,6 @@
-"""What a person receives: policy-push preferences (退订 by support type) and the
-subscribe-message grants the mini-program collected with `wx.requestSubscribeMessage`."""
+"""What a person receives: the notifications they were sent (我的消息), policy-push
+preferences (退订 by support type) and the subscribe-message grants the mini-program
+collected with `wx.requestSubscribeMessage`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 import templates_msg
+from app.notification.inbox import describe_message, received_messages
 from app.notification.service import record_miniprogram_grants
 from app.push.preferences import NotFollowing, person_push_settings, update_person_push_settings
 from miniprogram_api.auth import authenticated, current_user, principal
@@ -19,12 +21,14 @@ from miniprogram_api.notification_schemas import (
     GrantResultsRequest,
     PushSettingsOut,
     PushSettingsUpdate,
+    ReceivedMessageOut,
     SubscribeTemplateOut,
     SubscribeTemplatesOut,
 )
+from miniprogram_api.pagination import PageQuery, PageResponse, paginate
 from miniprogram_api.responses import ok
 from miniprogram_api.spec import describe
-from miniprogram_api.validation import validate_body
+from miniprogram_api.validation import validate_body, validate_query
 from templates_msg.base import Channel, MessageKind
 
 register_domain_error(NotFollowing)
@@ -92,5 +96,24 @@ async def report_grants(request: Request, body: GrantResultsRequest) -> HTTPResp
                 GrantBalanceOut(template_id=template_id, remaining=balance.remaining, long_term=balance.long_term)
                 for template_id, balance in balances.items()
             ]
+        )
+    )
+
+
+@bp.get("/me/messages")
+@describe(
+    "我的消息（收到的通知，分页，最新在前）",
+    response=PageResponse[ReceivedMessageOut],
+    tags=TAGS,
+    description="公众号模板消息、订阅通知与小程序订阅消息中已送达本人的通知；聊天回复不在其中。",
+)
+@authenticated
+@validate_query(PageQuery)
+async def list_messages(request: Request, query: PageQuery) -> HTTPResponse:
+    page = await paginate(await received_messages(user=current_user(request)), query)
+    return ok(
+        PageResponse[ReceivedMessageOut](
+            items=[ReceivedMessageOut.build(describe_message(entry)) for entry in page.items],
+            next_cursor=page.next_cursor,
         )
     )

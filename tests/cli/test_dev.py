@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 
 import pytest
 
 from app.redis_client import EmbeddedRedis
-from tests.conftest import free_port
+from tests.processes import DevProcess
 
 pytestmark = pytest.mark.slow
 
@@ -28,35 +22,9 @@ def get(url: str) -> tuple[int, bytes]:
 
 
 def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
-    port, sim_port = free_port(), free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("QIYUN_", "DATABASE_", "REDIS_", "WECHAT_", "MINIPROGRAM_"))
-    }
-    env["VAR_DIR"] = str(tmp_path / "var")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "dev", "--port", str(port), "--simulator-port", str(sim_port), "--enterprises", "60"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                break
-            output.append(line)
-            if "Press Ctrl-C to stop." in line:
-                break
-        text = "".join(output)
-        # Keep draining the children's output so a full pipe never blocks them.
-        threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
-        assert "Qiyun is running" in text, text[-3000:]
+    with DevProcess(tmp_path) as dev:
+        port, sim_port = dev.port, dev.simulator_port
+        text = dev.output()
         assert f"http://127.0.0.1:{port}/readyz" in text
         assert f"http://127.0.0.1:{port}/admin/" in text  # where staff sign in
         assert f"http://127.0.0.1:{sim_port}/" in text
@@ -70,18 +38,11 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path):
         status, body = get(f"http://127.0.0.1:{sim_port}/_sim/menu")  # what the follower page draws
         assert status == 200 and [b["name"] for b in json.loads(body)["menu"]["button"]] == ["政策服务", "企业诉求", "企业服务"]
 
-        credentials = json.loads((tmp_path / "var" / "dev-credentials.json").read_text())
+        credentials = dev.credentials
         assert credentials["WECHAT_APPID"].startswith("wx") and len(credentials["WECHAT_AES_KEY"]) == 43
         assert len(credentials["MINIPROGRAM_AES_KEY"]) == 43 and credentials["MINIPROGRAM_TOKEN"]
         assert credentials["WECHAT_SECRET"] not in text
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert process.returncode == 0, "".join(output)[-3000:]
+    assert dev.returncode == 0, dev.output()[-3000:]
     assert not EmbeddedRedis(tmp_path / "var" / "redis").alive()
     assert (tmp_path / "var" / "qiyun.sqlite3").exists()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.identity.models import Follower
+from app.messagelog.models import MessageChannel
+from app.messagelog.service import record_outbound
 from app.push.models import PushMute
 
 
@@ -59,3 +61,49 @@ async def test_grants_are_counted_once_per_idempotency_key(mp, server_with) -> N
                           headers={"Idempotency-Key": "grant-try-0002"})
     balances = {item["template_id"]: item["remaining"] for item in again.json["items"]}
     assert balances["tmpl-activity-0001"] == 2
+
+
+async def test_my_messages_are_the_notifications_delivered_to_any_of_my_openids(mp) -> None:
+    token, user = await mp.login(openid="mp-inbox-0001")
+    follower = await follow(user["id"], openid="oa-inbox-0001")
+    other_token, other = await mp.login(openid="mp-inbox-0002")
+
+    replied = await record_outbound(
+        openid=follower.openid, follower=follower, kind="template", errcode=0, status="success",
+        summary="您的诉求已答复", payload={"template": "appeal_replied"}, related_type="appeal", related_id=7,
+    )
+    reminded = await record_outbound(
+        openid="mp-inbox-0001", kind="subscribe", errcode=0, status="sent", summary="活动明天开始",
+        payload={"template": "activity_reminder"}, related_type="activity", related_id=3,
+        channel=MessageChannel.miniprogram,
+    )
+    # not notifications, or never delivered, or someone else's
+    await record_outbound(openid=follower.openid, follower=follower, kind="passive_reply", summary="找到 3 条政策")
+    await record_outbound(openid=follower.openid, follower=follower, kind="template", errcode=43004,
+                          status="failed:43004", summary="拒收", payload={"template": "policy_push"})
+    await record_outbound(openid=follower.openid, follower=follower, kind="template", errcode=0,
+                          status="failed:user block", summary="被拦截", payload={"template": "policy_push"})
+    await record_outbound(openid="mp-inbox-0002", kind="subscribe", errcode=0, status="sent", summary="别人的")
+
+    reply = await mp.call("GET", "/mp/v1/me/messages", token=token)
+    assert reply.status == 200, reply.text
+    items = reply.json["items"]
+    assert [m["id"] for m in items] == [reminded.id, replied.id]
+    assert items[0] | {"sent_at": None} == {
+        "id": reminded.id, "title": "活动开始提醒", "summary": "活动明天开始", "channel": "miniprogram",
+        "channel_label": "小程序", "related_type": "activity", "related_id": 3, "sent_at": None,
+    }
+    assert (items[1]["title"], items[1]["channel_label"], items[1]["related_type"]) == ("诉求答复通知", "公众号", "appeal")
+
+    first = (await mp.call("GET", "/mp/v1/me/messages?limit=1", token=token)).json
+    assert [m["id"] for m in first["items"]] == [reminded.id] and first["next_cursor"]
+    second = (await mp.call("GET", f"/mp/v1/me/messages?limit=1&cursor={first['next_cursor']}", token=token)).json
+    assert [m["id"] for m in second["items"]] == [replied.id] and second["next_cursor"] is None
+
+    theirs = (await mp.call("GET", "/mp/v1/me/messages", token=other_token)).json["items"]
+    assert [m["summary"] for m in theirs] == ["别人的"] and other["id"] != user["id"]
+
+
+async def test_my_messages_need_a_session(mp) -> None:
+    reply = await mp.call("GET", "/mp/v1/me/messages")
+    assert reply.status == 401 and reply.error["code"] == "unauthenticated"

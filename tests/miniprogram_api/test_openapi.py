@@ -22,6 +22,7 @@ EXPECTED_OPERATIONS = {
     ("/mp/v1/me/policy-subscriptions", "get"),
     ("/mp/v1/me/policy-subscriptions", "put"),
     ("/mp/v1/me/subscribe-grants", "post"),
+    ("/mp/v1/me/messages", "get"),
     ("/mp/v1/subscribe-templates", "get"),
     ("/mp/v1/appeal-categories", "get"),
     ("/mp/v1/appeals", "get"),

@@ -25,6 +25,27 @@ function installWx({ envVersion = 'develop' } = {}) {
     hideLoading: jest.fn(),
     showToast: jest.fn(),
     stopPullDownRefresh: jest.fn(),
+    navigateTo: jest.fn((options = {}) => options.success && options.success({})),
+    redirectTo: jest.fn((options = {}) => options.success && options.success({})),
+    navigateBack: jest.fn(),
+    switchTab: jest.fn((options = {}) => options.success && options.success({})),
+    reLaunch: jest.fn(),
+    setNavigationBarTitle: jest.fn(),
+    // wx.showModal answers with `modalAnswer` (default: confirm).
+    showModal: jest.fn((options = {}) => {
+      setTimeout(() => options.success && options.success({ confirm: wx.modalAnswer, cancel: !wx.modalAnswer }), 0)
+    }),
+    modalAnswer: true,
+    // wx.requestSubscribeMessage answers every id with `subscribeAnswer` (default accept).
+    requestSubscribeMessage: jest.fn((options) => {
+      const res = { errMsg: 'requestSubscribeMessage:ok' }
+      for (const id of options.tmplIds) res[id] = wx.subscribeAnswer
+      setTimeout(() => options.success && options.success(res), 0)
+    }),
+    subscribeAnswer: 'accept',
+    previewImage: jest.fn(),
+    makePhoneCall: jest.fn(),
+    setClipboardData: jest.fn((options = {}) => options.success && options.success({})),
     login: jest.fn(({ success }) => {
       loginCount += 1
       const code = `code-${loginCount}`

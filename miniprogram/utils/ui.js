@@ -1,0 +1,30 @@
+// Small wx UI wrappers shared by the pages.
+
+/**
+ * Ask with wx.showModal; resolves true when the user confirmed, false on cancel, on a failure
+ * of wx.showModal, or if it throws. Never rejects. Options left out keep wx's defaults.
+ * @param {{ title?: string, content?: string, confirmText?: string, cancelText?: string, confirmColor?: string }} options
+ * @returns {Promise<boolean>}
+ */
+function confirmModal({ title, content, confirmText, cancelText, confirmColor }) {
+  /** @type {Record<string, string>} */
+  const shown = {}
+  if (title !== undefined) shown.title = title
+  if (content !== undefined) shown.content = content
+  if (confirmText !== undefined) shown.confirmText = confirmText
+  if (cancelText !== undefined) shown.cancelText = cancelText
+  if (confirmColor !== undefined) shown.confirmColor = confirmColor
+  return new Promise((resolve) => {
+    try {
+      wx.showModal({
+        ...shown,
+        success: (/** @type {any} */ res) => resolve(!!(res && res.confirm)),
+        fail: () => resolve(false),
+      })
+    } catch (err) {
+      resolve(false)
+    }
+  })
+}
+
+module.exports = { confirmModal }
