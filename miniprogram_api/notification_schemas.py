@@ -103,7 +103,20 @@ class ReceivedMessageOut(BaseModel):
     related_type: str = Field(description="关联对象类型：appeal、activity、survey、provider、report 等；无则为空")
     related_id: int | None = Field(description="关联对象 ID")
     sent_at: datetime
+    unread: bool = Field(description="是否未读（晚于上次标记已读）")
 
     @classmethod
     def build(cls, message: ReceivedMessage) -> ReceivedMessageOut:
         return cls(**asdict(message))
+
+
+class UnreadCountOut(BaseModel):
+    unread: int = Field(description="未读消息数")
+
+
+class MarkReadRequest(BaseModel):
+    model_config = _REQUEST
+
+    up_to_id: int | None = Field(
+        default=None, ge=1, title="已读到", description="把这条及更早的消息标记为已读；不传则全部已读"
+    )

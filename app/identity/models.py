@@ -17,6 +17,9 @@ class WeChatUser(Model):
     id = fields.IntField(primary_key=True)
     unionid = fields.CharField(max_length=64, unique=True, null=True)
     phone = fields.CharField(max_length=20, default="", description="verified via getuserphonenumber")
+    messages_read_up_to = fields.BigIntField(
+        default=0, description="message_log id of the newest notification the person has seen in 我的消息"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

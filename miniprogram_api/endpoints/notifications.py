@@ -8,7 +8,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 import templates_msg
-from app.notification.inbox import describe_message, received_messages
+from app.notification.inbox import describe_message, mark_read, received_messages, unread_count
 from app.notification.service import record_miniprogram_grants
 from app.push.preferences import NotFollowing, person_push_settings, update_person_push_settings
 from miniprogram_api.auth import authenticated, current_user, principal
@@ -19,11 +19,13 @@ from miniprogram_api.notification_schemas import (
     GrantBalanceOut,
     GrantBalancesOut,
     GrantResultsRequest,
+    MarkReadRequest,
     PushSettingsOut,
     PushSettingsUpdate,
     ReceivedMessageOut,
     SubscribeTemplateOut,
     SubscribeTemplatesOut,
+    UnreadCountOut,
 )
 from miniprogram_api.pagination import PageQuery, PageResponse, paginate
 from miniprogram_api.responses import ok
@@ -110,10 +112,32 @@ async def report_grants(request: Request, body: GrantResultsRequest) -> HTTPResp
 @authenticated
 @validate_query(PageQuery)
 async def list_messages(request: Request, query: PageQuery) -> HTTPResponse:
-    page = await paginate(await received_messages(user=current_user(request)), query)
+    user = current_user(request)
+    page = await paginate(await received_messages(user=user), query)
+    read_up_to = user.messages_read_up_to
     return ok(
         PageResponse[ReceivedMessageOut](
-            items=[ReceivedMessageOut.build(describe_message(entry)) for entry in page.items],
+            items=[ReceivedMessageOut.build(describe_message(entry, read_up_to=read_up_to)) for entry in page.items],
             next_cursor=page.next_cursor,
         )
     )
+
+
+@bp.get("/me/messages/unread-count")
+@describe("未读消息数（“我的”页角标）", response=UnreadCountOut, tags=TAGS)
+@authenticated
+async def messages_unread_count(request: Request) -> HTTPResponse:
+    return ok(UnreadCountOut(unread=await unread_count(user=current_user(request))))
+
+
+@bp.post("/me/messages/read")
+@describe(
+    "标记消息已读",
+    response=UnreadCountOut,
+    tags=TAGS,
+    description="把 up_to_id 及更早的消息标记为已读（不传则全部）；只会前进，重复调用无副作用。返回剩余未读数。",
+)
+@authenticated
+@validate_body(MarkReadRequest)
+async def mark_messages_read(request: Request, body: MarkReadRequest) -> HTTPResponse:
+    return ok(UnreadCountOut(unread=await mark_read(user=current_user(request), up_to_id=body.up_to_id)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import struct
+import zlib
 from typing import Any
 
 from app.appeal import service
@@ -17,7 +19,7 @@ from app.staff.models import Staff, StaffRole
 from tests.admin.support import make_staff
 from tests.identity.factories import make_enterprise
 
-__all__ = ["Cast", "file_appeal", "make_cast", "make_enterprise_user", "take_to"]
+__all__ = ["Cast", "file_appeal", "make_cast", "make_enterprise_user", "png", "take_to"]
 
 _openids = itertools.count(1)
 
@@ -90,3 +92,14 @@ async def take_to(status: str, cast: Cast, settings: Settings, appeal: Appeal | 
             appeal = await service.reply(appeal_id=appeal.id, staff=cast.keji, settings=settings,
                                          text="经核查，认定结果将于本月底公示，请留意市科委网站。")
     return appeal
+
+
+def png(seed: int = 0) -> bytes:
+    """A tiny valid PNG (1×1 pixel, colour from `seed`, so different seeds differ)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixel = zlib.compress(b"\x00" + bytes([seed % 256, 80, 160]))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")

@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from tests.miniprogram_api.test_appeals import png
+from tests.appeal.factories import png
 from tests.processes import ROOT, DevProcess
 
 pytestmark = pytest.mark.slow

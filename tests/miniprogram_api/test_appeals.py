@@ -3,9 +3,7 @@ rating — and that nobody reaches another person's appeal."""
 
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from typing import Any
 
 import aiohttp
@@ -17,23 +15,12 @@ from app.content_check.models import ContentCheck
 from app.outbox.delivery import deliver_pending
 from app.identity.models import EnterpriseBinding
 
-from ..appeal.factories import make_cast
+from ..appeal.factories import make_cast, png
 from ..identity.factories import make_enterprise
 from .conftest import Reply
 
 DESCRIPTION = "高新技术企业认定材料已提交两个月, 至今没有收到任何反馈。"
 OFFICE = "上海市企业服务联席会议办公室"  # the demo coordination office, who dispatches
-
-
-def png(seed: int = 0) -> bytes:
-    """A tiny valid PNG (1×1 pixel, colour from `seed`, so different seeds differ)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixel = zlib.compress(b"\x00" + bytes([seed % 256, 80, 160]))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
 
 
 async def post_form(

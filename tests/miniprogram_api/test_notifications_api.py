@@ -91,7 +91,7 @@ async def test_my_messages_are_the_notifications_delivered_to_any_of_my_openids(
     assert [m["id"] for m in items] == [reminded.id, replied.id]
     assert items[0] | {"sent_at": None} == {
         "id": reminded.id, "title": "活动开始提醒", "summary": "活动明天开始", "channel": "miniprogram",
-        "channel_label": "小程序", "related_type": "activity", "related_id": 3, "sent_at": None,
+        "channel_label": "小程序", "related_type": "activity", "related_id": 3, "sent_at": None, "unread": True,
     }
     assert (items[1]["title"], items[1]["channel_label"], items[1]["related_type"]) == ("诉求答复通知", "公众号", "appeal")
 
@@ -107,3 +107,38 @@ async def test_my_messages_are_the_notifications_delivered_to_any_of_my_openids(
 async def test_my_messages_need_a_session(mp) -> None:
     reply = await mp.call("GET", "/mp/v1/me/messages")
     assert reply.status == 401 and reply.error["code"] == "unauthenticated"
+
+
+async def test_messages_are_unread_until_marked_read_and_the_mark_only_moves_forward(mp) -> None:
+    token, _ = await mp.login(openid="mp-inbox-0003")
+    first, second, third = [
+        await record_outbound(openid="mp-inbox-0003", kind="subscribe", errcode=0, status="sent", summary=f"第{n}条",
+                              channel=MessageChannel.miniprogram)
+        for n in (1, 2, 3)
+    ]
+
+    async def unread() -> int:
+        reply = await mp.call("GET", "/mp/v1/me/messages/unread-count", token=token)
+        assert reply.status == 200, reply.text
+        return reply.json["unread"]
+
+    assert await unread() == 3
+    marked = await mp.call("POST", "/mp/v1/me/messages/read", token=token, json_body={"up_to_id": second.id})
+    assert marked.status == 200 and marked.json == {"unread": 1}
+    listed = (await mp.call("GET", "/mp/v1/me/messages", token=token)).json["items"]
+    assert [(m["id"], m["unread"]) for m in listed] == [(third.id, True), (second.id, False), (first.id, False)]
+
+    # a late request from an older page does not un-read anything
+    late = await mp.call("POST", "/mp/v1/me/messages/read", token=token, json_body={"up_to_id": first.id})
+    assert late.json == {"unread": 1}
+    everything = await mp.call("POST", "/mp/v1/me/messages/read", token=token, json_body={})
+    assert everything.json == {"unread": 0} and await unread() == 0
+
+    newer = await record_outbound(openid="mp-inbox-0003", kind="subscribe", errcode=0, status="sent", summary="新消息",
+                                  channel=MessageChannel.miniprogram)
+    assert await unread() == 1
+    # an id beyond the newest message marks only what exists
+    beyond = await mp.call("POST", "/mp/v1/me/messages/read", token=token, json_body={"up_to_id": newer.id + 1000})
+    assert beyond.json == {"unread": 0}
+    bad = await mp.call("POST", "/mp/v1/me/messages/read", token=token, json_body={"up_to_id": 0})
+    assert bad.status == 422 and bad.error["code"] == "validation_failed"

@@ -23,6 +23,8 @@ EXPECTED_OPERATIONS = {
     ("/mp/v1/me/policy-subscriptions", "put"),
     ("/mp/v1/me/subscribe-grants", "post"),
     ("/mp/v1/me/messages", "get"),
+    ("/mp/v1/me/messages/unread-count", "get"),
+    ("/mp/v1/me/messages/read", "post"),
     ("/mp/v1/subscribe-templates", "get"),
     ("/mp/v1/appeal-categories", "get"),
     ("/mp/v1/appeals", "get"),

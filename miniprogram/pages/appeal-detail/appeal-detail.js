@@ -15,6 +15,7 @@ const { newIdempotencyKey } = require('../../utils/idempotency')
 const { LIMITS, statusTheme, postForm, markAppealsChanged } = require('../../utils/appeal')
 const { formatTime } = require('../../utils/format')
 const { confirmModal } = require('../../utils/ui')
+const { openDocument } = require('../../utils/documents')
 const { MAX_PHOTOS, CHOOSE_CONFIG, preparePhotos, uploadFiles } = require('../../utils/photos')
 
 /** The 好差评 five levels (Satisfaction, app/appeal/models.py), index = t-rate value - 1. */
@@ -130,11 +131,8 @@ Page({
 
   /** @param {any} e */
   onAttachmentTap(e) {
-    const { url, image } = e.currentTarget.dataset
-    if (!image) {
-      wx.showToast({ title: '该文件请在电脑端查看', icon: 'none' })
-      return
-    }
+    const { url, image, type } = e.currentTarget.dataset
+    if (!image) return openDocument({ url, contentType: type })
     wx.previewImage({ urls: this.data.detail.imageUrls, current: url })
   },
 

@@ -5,6 +5,7 @@
 
 const { get } = require('../../utils/request')
 const { go } = require('../../utils/nav')
+const { refreshUnread } = require('../../utils/unread')
 
 const PREVIEW = 3
 
@@ -53,7 +54,7 @@ Page({
 
   /** Load every section at once; never rejects. */
   async load() {
-    await Promise.all([this.loadMatched(), this.loadAppeals(), this.loadActivities()])
+    await Promise.all([this.loadMatched(), this.loadAppeals(), this.loadActivities(), refreshUnread()])
   },
 
   async loadMatched() {

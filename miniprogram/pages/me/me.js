@@ -4,6 +4,7 @@
 
 const { get, post, del } = require('../../utils/request')
 const { go } = require('../../utils/nav')
+const { refreshUnread } = require('../../utils/unread')
 const { confirmModal } = require('../../utils/ui')
 
 const LINKS = [
@@ -22,6 +23,8 @@ Page({
     profile: null,
     links: LINKS,
     bindingPhone: false,
+    /** Unread notifications: the badge on 我的消息. */
+    unread: 0,
   },
 
   /** Shown once already: onShow after that is a return to the page, which reloads. */
@@ -43,12 +46,16 @@ Page({
   /** Load the profile; never rejects. */
   async load() {
     if (!this.data.profile) this.setData({ status: 'loading', errorMessage: '' })
+    const unread = refreshUnread().then((count) => {
+      if (count !== null) this.setData({ unread: count })
+    })
     try {
       const profile = await get('/me')
       this.setData({ status: 'content', errorMessage: '', profile })
     } catch (err) {
       this.setData({ status: 'error', errorMessage: err.message })
     }
+    await unread
   },
 
   /**

@@ -45,6 +45,7 @@ Page({
     errors: {},
     progress: { answered: 0, total: 0, required: 0, requiredAnswered: 0, percent: 0 },
     submitted: false,
+    declining: false,
     submittedText: '',
     readonly: false,
     readonlyReason: '',
@@ -64,6 +65,7 @@ Page({
   /** @type {any[]} */
   _sections: [],
   _enterpriseId: /** @type {number | null} */ (null),
+  _declineKey: '',
   _submitKey: '',
 
   /** @param {Record<string, string>} query */
@@ -284,6 +286,44 @@ Page({
       wx.showToast({ title: err.message || '提交失败，请稍后重试', icon: 'none' })
     } finally {
       this.setData({ submitting: false })
+    }
+  },
+
+  /**
+   * 不参加本次调查: after confirmation, POST /surveys/{id}/decline, so the backend stops the
+   * reminders (a sampled enterprise's refusal is recorded as such). Never rejects.
+   */
+  async decline() {
+    if (this.data.submitting || this.data.declining) return
+    this.setData({ declining: true }) // before the dialog: a second tap must not ask again
+    try {
+      const ok = await confirmModal({
+        title: '不参加本次调查',
+        content: '确认后将不再就本次调查提醒您，已填写的内容不会提交。',
+        confirmText: '不参加',
+        confirmColor: '#d54941',
+      })
+      if (!ok) return
+      /** @type {Record<string, any>} */
+      const body = {}
+      if (this._enterpriseId) body.enterprise_id = this._enterpriseId
+      if (!this._declineKey) this._declineKey = newIdempotencyKey()
+      const result = await post(`/surveys/${this.data.id}/decline`, body, {
+        header: { 'Idempotency-Key': this._declineKey },
+        loading: true,
+      })
+      this._declineKey = ''
+      if (this._timer) {
+        clearTimeout(this._timer)
+        this._timer = null
+      }
+      this.clearPending()
+      await confirmModal({ title: '已记录', content: result.message, showCancel: false, confirmText: '知道了' })
+      wx.navigateBack({ fail: () => wx.redirectTo({ url: '/pages/survey-list/survey-list' }) })
+    } catch (err) {
+      wx.showToast({ title: err.message || '操作失败，请稍后重试', icon: 'none' })
+    } finally {
+      this.setData({ declining: false })
     }
   },
 

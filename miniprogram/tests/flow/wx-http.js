@@ -87,6 +87,8 @@ function installHttpWx({ simulator, appid, openid, photoFiles = [] }) {
     hideLoading() {},
     stopPullDownRefresh() {},
     setNavigationBarTitle() {},
+    setTabBarBadge() {},
+    removeTabBarBadge() {},
     showToast: (options) => toasts.push(options.title),
     showModal: (options) => setTimeout(() => options.success && options.success({ confirm: true, cancel: false }), 0),
     navigateTo: (options) => {

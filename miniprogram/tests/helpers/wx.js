@@ -31,6 +31,8 @@ function installWx({ envVersion = 'develop' } = {}) {
     switchTab: jest.fn((options = {}) => options.success && options.success({})),
     reLaunch: jest.fn(),
     setNavigationBarTitle: jest.fn(),
+    setTabBarBadge: jest.fn(),
+    removeTabBarBadge: jest.fn(),
     // wx.showModal answers with `modalAnswer` (default: confirm).
     showModal: jest.fn((options = {}) => {
       setTimeout(() => options.success && options.success({ confirm: wx.modalAnswer, cancel: !wx.modalAnswer }), 0)

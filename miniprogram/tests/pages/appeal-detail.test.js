@@ -81,6 +81,27 @@ describe('pages/appeal-detail', () => {
     expect(wx.previewImage).toHaveBeenCalledWith({ urls: ['https://x/a.jpg?sig', 'https://x/c.png?sig'], current: 'https://x/c.png?sig' })
   })
 
+  test('opens a PDF attachment in WeChat, and says why when it cannot', async () => {
+    const { wx, page } = setup(() => ({ statusCode: 200, data: detail() }))
+    page.onLoad({ id: '9' })
+    await flush()
+    let download = { statusCode: 200, tempFilePath: 'wxfile://tmp/b.pdf' }
+    wx.downloadFile = jest.fn((options) => setTimeout(() => options.success(download), 0))
+    wx.openDocument = jest.fn((options) => setTimeout(() => options.success({}), 0))
+    const pdf = { currentTarget: { dataset: { url: 'https://x/b.pdf?sig', image: false, type: 'application/pdf' } } }
+
+    await expect(page.onAttachmentTap(pdf)).resolves.toBe('')
+    expect(wx.downloadFile.mock.calls[0][0].url).toBe('https://x/b.pdf?sig')
+    expect(wx.openDocument.mock.calls[0][0]).toMatchObject({ filePath: 'wxfile://tmp/b.pdf', fileType: 'pdf', showMenu: true })
+
+    download = { statusCode: 403 } // the signed link expired while the page stayed open
+    await expect(page.onAttachmentTap(pdf)).resolves.toBe('文件链接已过期，请下拉刷新后再试')
+    const other = { currentTarget: { dataset: { url: 'https://x/c.bin', image: false, type: 'application/zip' } } }
+    await expect(page.onAttachmentTap(other)).resolves.toBe('该文件请在电脑端查看')
+    expect(wx.downloadFile).toHaveBeenCalledTimes(2)
+    expect(wx.showToast).toHaveBeenLastCalledWith({ title: '该文件请在电脑端查看', icon: 'none' })
+  })
+
   test('confirms and rates on the five-level scale, then reloads', async () => {
     let current = detail()
     const { wx, page, posts, app } = setup((path, options) => {

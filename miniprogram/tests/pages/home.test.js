@@ -26,12 +26,14 @@ describe('pages/home', () => {
       if (options.url.includes('/me/matched-policies')) return { statusCode: 200, data: MATCHED }
       if (options.url.includes('/appeals')) return { statusCode: 200, data: APPEALS }
       if (options.url.includes('/activities')) return apiError(503, 'service_unavailable', '服务暂不可用，请稍后再试')
+      if (options.url.includes('/me/messages/unread-count')) return { statusCode: 200, data: { unread: 3 } }
       return apiError(404, 'not_found', '请求的资源不存在')
     })
     const page = loadPage('pages/home/home')
     await page.load()
 
-    expect(asked.sort()).toEqual(['/activities?limit=3', '/appeals?limit=3', '/me/matched-policies'])
+    expect(asked.sort()).toEqual(['/activities?limit=3', '/appeals?limit=3', '/me/matched-policies', '/me/messages/unread-count'])
+    expect(wx.setTabBarBadge).toHaveBeenCalledWith({ index: 3, text: '3' })
     expect(page.data.matched.status).toBe('content')
     expect(page.data.matched.items.map((m) => m.policy.id)).toEqual([1, 2, 3])
     expect(page.data.appeals).toMatchObject({ status: 'content', items: APPEALS.items })
@@ -89,9 +91,9 @@ describe('pages/home on return', () => {
     page.onLoad()
     page.onShow()
     await new Promise((r) => setTimeout(r, 10))
-    expect(calls).toBe(3) // one request per section
+    expect(calls).toBe(4) // one request per section, one for the unread badge
     page.onShow()
     await new Promise((r) => setTimeout(r, 10))
-    expect(calls).toBe(6)
+    expect(calls).toBe(8)
   })
 })

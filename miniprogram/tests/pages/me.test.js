@@ -94,4 +94,14 @@ describe('pages/me', () => {
     expect(page.data.status).toBe('error')
     expect(page.data.errorMessage).toMatch(/网络/)
   })
+
+  test('shows the unread count on 我的消息 and on the tab', async () => {
+    const { wx } = setUp((options) =>
+      options.url.endsWith('/me/messages/unread-count') ? { statusCode: 200, data: { unread: 120 } } : { statusCode: 200, data: PROFILE },
+    )
+    const page = loadPage('pages/me/me')
+    await page.load()
+    expect(page.data.unread).toBe(120)
+    expect(wx.setTabBarBadge).toHaveBeenCalledWith({ index: 3, text: '99+' })
+  })
 })

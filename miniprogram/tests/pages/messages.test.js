@@ -58,4 +58,26 @@ describe('pages/messages', () => {
     expect(page.data.moreError).toBe('网络异常，请检查网络后重试')
     expect(page.data.loadingMore).toBe(false)
   })
+
+  test('marks what it showed as read, once, and clears the badge; nothing to mark sends nothing', async () => {
+    const wx = installWx()
+    wx.storage.set('qiyun.session', { token: 't1', expiresAt: '' })
+    const sent = []
+    let items = [message(9, { unread: true }), message(8, { unread: true }), message(7, { unread: false })]
+    wx.server((options) => {
+      sent.push(options)
+      if (options.url.endsWith('/me/messages/read')) return { statusCode: 200, data: { unread: 0 } }
+      return { statusCode: 200, data: { items, next_cursor: null } }
+    })
+    const page = loadPage('pages/messages/messages')
+    await page.load()
+    expect(page.data.items.map((m) => m.unread)).toEqual([true, true, false]) // the dots stay for this visit
+    const marks = sent.filter((o) => o.url.endsWith('/me/messages/read'))
+    expect(marks.map((o) => [o.method, o.data])).toEqual([['POST', { up_to_id: 9 }]])
+    expect(wx.removeTabBarBadge).toHaveBeenCalledWith({ index: 3 })
+
+    items = items.map((m) => ({ ...m, unread: false }))
+    await page.load()
+    expect(sent.filter((o) => o.url.endsWith('/me/messages/read'))).toHaveLength(1)
+  })
 })

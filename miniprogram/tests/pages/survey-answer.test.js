@@ -206,4 +206,42 @@ describe('pages/survey-answer', () => {
     await settle()
     expect(page.data).toMatchObject({ status: 'error', errorMessage: '您的企业未被邀请参加本次调查' })
   })
+
+  test('不参加本次调查 asks first, then records the refusal for my enterprise and leaves the page', async () => {
+    const { wx, page, writes } = setup((path) =>
+      path.endsWith('/decline')
+        ? { statusCode: 200, data: { declined: true, message: '已记录您不参加本次调查，今后不会再就本次调查提醒您。感谢您的关注' } }
+        : { statusCode: 200, data: response() },
+    )
+    page.onLoad({ id: '5', enterprise_id: '11' })
+    await settle()
+
+    wx.modalAnswer = false
+    page.decline()
+    await settle()
+    expect(writes()).toHaveLength(0)
+
+    wx.modalAnswer = true
+    page.decline()
+    page.decline() // a second tap while the first is asking sends nothing more
+    await settle()
+    const sent = writes()
+    expect(sent.map((r) => [r.method, r.path, r.data])).toEqual([['POST', '/surveys/5/decline', { enterprise_id: 11 }]])
+    expect(sent[0].header['Idempotency-Key']).toBeTruthy()
+    expect(wx.showModal.mock.calls.at(-1)[0]).toMatchObject({ content: expect.stringContaining('已记录您不参加本次调查'), showCancel: false })
+    expect(wx.navigateBack).toHaveBeenCalled()
+  })
+
+  test("a refused decline shows the backend's message and stays", async () => {
+    const { wx, page } = setup((path) =>
+      path.endsWith('/decline') ? apiError(403, 'not_invited', '您的企业未被邀请参加本次调查') : { statusCode: 200, data: response() },
+    )
+    page.onLoad({ id: '5' })
+    await settle()
+    page.decline()
+    await settle()
+    expect(wx.showToast).toHaveBeenCalledWith({ title: '您的企业未被邀请参加本次调查', icon: 'none' })
+    expect(wx.navigateBack).not.toHaveBeenCalled()
+    expect(page.data.declining).toBe(false)
+  })
 })
