@@ -200,8 +200,8 @@ async def seed(args: argparse.Namespace) -> dict[str, int]:
             [total, audience, datetime(2015, 1, 1).date(), now],
         )
         await insert(
-            f"{_series(dialect, p(1))} INSERT INTO wechat_user (id, unionid, phone, created_at) "
-            f"SELECT n, 'uBench' || {lpad('n', 8)}, '', {p(2)} FROM seq",
+            f"{_series(dialect, p(1))} INSERT INTO wechat_user (id, unionid, phone, created_at, messages_read_up_to) "
+            f"SELECT n, 'uBench' || {lpad('n', 8)}, '', {p(2)}, 0 FROM seq",
             [total, now],
         )
         await insert(

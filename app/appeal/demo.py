@@ -475,7 +475,10 @@ def _ensure_a_merge(stories: list[_Story], recent: list[_Story]) -> None:
     is seeded at, which shifts submission times) may not give."""
     if any(story.fate == "merged" and _has_open_sibling(story, stories) for story in stories):
         return
-    originals = [s for s in recent if s.fate in ("stalled_respond", "stalled_resolve") and not s.topic.startswith("single:")]
+    handled = [s for s in recent if s.fate in ("stalled_respond", "stalled_resolve")]
+    # A shared topic reads most naturally; at some seeding hours every handled one is a
+    # one-off story, and then a second report of that one-off is the merge.
+    originals = sorted(handled, key=lambda s: s.topic.startswith("single:"))
     for original in originals:
         later = [s for s in stories if s.submitted > original.submitted and s.fate not in OPEN_FATES
                  and s.fate != "quick_reply"]

@@ -831,7 +831,7 @@ async def _generate_followers(*, count: int, world: _World, seed: int, start: da
     used: set[tuple[int, int]] = set()
 
     async def flush() -> None:
-        await bulk.insert("wechat_user", ("id", "unionid", "phone", "created_at"), users)
+        await bulk.insert("wechat_user", ("id", "unionid", "phone", "created_at", "messages_read_up_to"), users)
         await bulk.insert("follower", ("id", "openid", "unionid", "user_id", "subscribed", "subscribed_at",
                                        "unsubscribed_at", "subscribe_scene", "remark", "wechat_tag_ids",
                                        "last_interaction_at", "last_location", "unreachable_reason", "created_at",
@@ -848,7 +848,7 @@ async def _generate_followers(*, count: int, world: _World, seed: int, start: da
             moment = subscribed + timedelta(days=rng.uniform(1, 300))
             unsubscribed = moment if moment < horizon else None
         interaction = min(horizon, subscribed + timedelta(days=rng.uniform(0, 200)))
-        users.append((user_id, None, f"13{rng.randrange(10**9):09d}" if rng.random() < 0.4 else "", subscribed))
+        users.append((user_id, None, f"13{rng.randrange(10**9):09d}" if rng.random() < 0.4 else "", subscribed, 0))
         rows.append((follower_id, openid, None, user_id, unsubscribed is None, subscribed, unsubscribed,
                      _SCENES.draw(rng), "", [], interaction, None, "", subscribed, unsubscribed or interaction))
         followers.append((follower_id, user_id, openid, subscribed, unsubscribed))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from app.appeal import demo
 from app.appeal.calendar import SHANGHAI
 from app.appeal.common_issues import common_issues
 from app.appeal.demo import DEMO_KEY_PREFIX, DEMO_OUTBOX_RESULT, seed_demo_appeals
@@ -123,3 +125,16 @@ async def test_no_demo_followers_means_no_demo_appeals(db, settings):
     await upsert_organisations(demo_organisations())
     assert await seed_demo_appeals(seed=2017, settings=settings) == 0
     assert await Appeal.all().count() == 0
+
+
+async def test_every_seeding_hour_plans_a_merge_into_an_open_appeal(db):
+    """The hour `qiyun dev` first runs shifts every submission time, and with it which stories are
+    recent and open: whatever the hour, one later report is planned as merged into an appeal
+    still being handled (seeding at 23:20 UTC once planned none)."""
+    await demo_world()
+    people = await demo._people()
+    start = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    for half_hours in range(48):
+        now = start + timedelta(minutes=30 * half_hours + 20)
+        stories = demo._write_stories(random.Random(2017 * 104729 + 5), people, now=now, count=demo.DEMO_APPEAL_COUNT)
+        assert any(s.fate == "merged" and demo._has_open_sibling(s, stories) for s in stories), now
