@@ -91,9 +91,10 @@ async def mark_read(*, user: WeChatUser, up_to_id: int | None = None) -> int:
     """Mark the person's notifications read up to `up_to_id` (all of them when None): the
     marker only moves forward, so a late request from an older page never un-reads newer
     messages. Returns how many stay unread."""
-    newest = await (await received_messages(user=user)).order_by("-id").first()
+    messages = await received_messages(user=user)
+    newest = await messages.order_by("-id").first()
     target = 0 if newest is None else newest.id if up_to_id is None else min(up_to_id, newest.id)
     if target > user.messages_read_up_to:
         await WeChatUser.filter(id=user.id, messages_read_up_to__lt=target).update(messages_read_up_to=target)
         user.messages_read_up_to = target
-    return await unread_count(user=user)
+    return await messages.filter(id__gt=user.messages_read_up_to).count()

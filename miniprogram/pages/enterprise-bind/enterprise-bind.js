@@ -56,13 +56,12 @@ Page({
     if (!body) return
     this.setData({ submitting: true, submitError: '' })
     try {
-      const binding = await post('/me/enterprises', body, {
+      await post('/me/enterprises', body, {
         loading: '正在核验',
         header: { 'Idempotency-Key': this.idempotencyKey },
       })
       wx.showToast({ title: '绑定成功', icon: 'success' })
       this.setData({ submitting: false })
-      getApp().globalData.boundEnterprise = binding
       setTimeout(() => wx.navigateBack({ fail: () => wx.switchTab({ url: '/pages/me/me' }) }), 600)
     } catch (err) {
       // A mismatch's message already counts the attempts left; "not found" does not.
